@@ -1,0 +1,214 @@
+"""Pydantic models of a QMM self-assessment protocol (the structure layer of validation).
+
+A protocol lives in ``protocols/<id>/<version>/``:
+  protocol.yaml         id, version, title, level scale, practice areas, roles, site facts
+  questions/*.yaml      ``questions:`` lists, one file per practice area
+The meaning layer (duplicate ids, criteria that do not fit their field, unreachable levels, ...) is in
+``validator.py``. Criteria are data (field, operator, value); nothing in a protocol is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}-[0-9]{2,3}$")]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    """Base for content models: unknown keys are errors, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldType(StrEnum):
+    YES_NO = "yes_no"
+    FREQUENCY = "frequency"
+    COUNT = "count"
+    PERCENTAGE = "percentage"
+    SINGLE_CHOICE = "single_choice"
+    MULTI_CHOICE = "multi_choice"
+    EVIDENCE_LIST = "evidence_list"
+    FREE_TEXT = "free_text"
+
+
+# Ordered from least to most often. The order is what ``at_least`` / ``at_most`` compare.
+FREQUENCIES: tuple[str, ...] = (
+    "never",
+    "ad_hoc",
+    "every_few_years",
+    "annually",
+    "semi_annually",
+    "quarterly",
+    "monthly",
+    "weekly",
+    "daily",
+    "continuous",
+)
+FREQUENCY_LABELS: dict[str, str] = {
+    "never": "Never",
+    "ad_hoc": "Ad hoc (only when something happens)",
+    "every_few_years": "Every few years",
+    "annually": "Once a year",
+    "semi_annually": "Twice a year",
+    "quarterly": "Every quarter",
+    "monthly": "Every month",
+    "weekly": "Every week",
+    "daily": "Every day or every shift",
+    "continuous": "Continuously (real time)",
+}
+
+YES_NO_BASE: tuple[str, ...] = ("no", "yes")
+YES_NO_EXTRA: tuple[str, ...] = ("partly", "planned")
+# Order used to compare yes/no answers: planned < partly < yes, and no lowest.
+YES_NO_ORDER: tuple[str, ...] = ("no", "planned", "partly", "yes")
+
+
+class Operator(StrEnum):
+    IS = "is"  # value equals (yes_no, frequency, single_choice)
+    IN = "in"  # value is one of a list (yes_no, frequency, single_choice)
+    AT_LEAST = "at_least"  # ordered types: frequency, count, percentage, ordered single_choice
+    AT_MOST = "at_most"
+    INCLUDES = "includes"  # multi_choice holds this option
+    INCLUDES_ANY = "includes_any"  # multi_choice holds one of these options
+    COUNT_AT_LEAST = "count_at_least"  # multi_choice / evidence_list has at least n items
+    STATED = "stated"  # any field: a value was given (free text not empty)
+
+
+class Option(Strict):
+    id: Id
+    label: NonEmpty
+    description: NonEmpty = Field(description="One plain sentence; the extractor matches answers against it.")
+
+
+class AnswerField(Strict):
+    id: Id
+    type: FieldType
+    label: NonEmpty = Field(description="Short name shown on the answer card.")
+    follow_up: str | None = Field(
+        default=None, description="Question the interviewer asks when the answer does not state this field."
+    )
+    options: list[Option] | None = Field(default=None, description="Choices; single_choice and multi_choice only.")
+    ordered: bool = Field(default=False, description="single_choice only: options run from least to most mature.")
+    allow_partly: bool = Field(default=False, description="yes_no only: 'partly' is a valid answer.")
+    allow_planned: bool = Field(default=False, description="yes_no only: 'planned' is a valid answer.")
+    unit: str | None = Field(default=None, description="count only: what is counted, e.g. 'suppliers'.")
+
+
+Scalar = bool | int | float | str
+
+
+class Criterion(Strict):
+    field: Id
+    op: Operator
+    value: Scalar | list[str] | None = None
+    why: str | None = Field(default=None, description="Why this criterion marks the level, for the trace.")
+
+
+class AppliesWhen(Strict):
+    fact: Id
+    is_: Literal["yes", "no"] = Field(alias="is")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Question(Strict):
+    id: QuestionId
+    area: Id
+    topic: NonEmpty
+    status: Literal["active", "retired"] = "active"
+    text: NonEmpty = Field(description="The question as asked in the interview.")
+    roles: list[Id] = Field(min_length=1)
+    respondent_guidance: NonEmpty
+    assessor_guidance: NonEmpty
+    sources: list[Id] = Field(default_factory=list, description="Source keys the question is built from.")
+    guidance_refs: list[str] = Field(default_factory=list, description="Corpus note ids pre-linked to the question.")
+    applies_when: AppliesWhen | None = None
+    fields: list[AnswerField] = Field(min_length=1)
+    levels: dict[int, list[Criterion]] = Field(description="Criteria for levels 2 to 5; level 1 is the floor.")
+
+
+class QuestionFile(Strict):
+    questions: list[Question]
+
+
+class LevelText(Strict):
+    name: NonEmpty
+    description: NonEmpty
+
+
+class PracticeArea(Strict):
+    id: Id
+    name: NonEmpty
+    prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")]
+    description: NonEmpty
+    levels: dict[int, LevelText] = Field(
+        default_factory=dict, description="Area-specific level descriptions where the meaning differs."
+    )
+
+
+class Role(Strict):
+    id: Id
+    label: NonEmpty
+
+
+class SiteFact(Strict):
+    id: Id
+    question: NonEmpty = Field(description="Asked once per assessment; answers decide which questions apply.")
+
+
+class ProtocolMeta(Strict):
+    id: Id
+    version: Annotated[int, Field(ge=1)]
+    title: NonEmpty
+    description: NonEmpty
+    interpretation_note: NonEmpty = Field(description="What in this protocol is the project's own interpretation.")
+    levels: dict[int, LevelText]
+    areas: list[PracticeArea] = Field(min_length=1)
+    roles: list[Role] = Field(min_length=1)
+    site_facts: list[SiteFact] = Field(default_factory=list)
+    sources: list[Id] = Field(default_factory=list, description="Source keys questions may cite.")
+
+
+class Protocol(Strict):
+    """A loaded, validated protocol: metadata plus every question in file order."""
+
+    meta: ProtocolMeta
+    questions: list[Question]
+
+    @property
+    def ref(self) -> str:
+        """``id@version``, stamped on everything saved."""
+        return f"{self.meta.id}@{self.meta.version}"
+
+    @property
+    def active_questions(self) -> list[Question]:
+        return [q for q in self.questions if q.status == "active"]
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def area(self, area_id: str) -> PracticeArea | None:
+        return next((a for a in self.meta.areas if a.id == area_id), None)
+
+    def level_text(self, area_id: str, level: int) -> LevelText:
+        area = self.area(area_id)
+        if area is not None and level in area.levels:
+            return area.levels[level]
+        return self.meta.levels[level]
+
+
+def allowed_values(field: AnswerField) -> tuple[str, ...] | None:
+    """The closed set of values a field takes, in maturity order, or None for open types."""
+    if field.type is FieldType.YES_NO:
+        extra = {"partly": field.allow_partly, "planned": field.allow_planned}
+        return tuple(v for v in YES_NO_ORDER if v in YES_NO_BASE or extra.get(v, False))
+    if field.type is FieldType.FREQUENCY:
+        return FREQUENCIES
+    if field.type in (FieldType.SINGLE_CHOICE, FieldType.MULTI_CHOICE):
+        return tuple(o.id for o in field.options or [])
+    return None
