@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=80)]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}-[0-9]{2,3}$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -125,7 +126,7 @@ class Question(Strict):
     roles: list[Id] = Field(min_length=1)
     respondent_guidance: NonEmpty
     assessor_guidance: NonEmpty
-    sources: list[Id] = Field(default_factory=list, description="Source keys the question is built from.")
+    sources: list[Slug] = Field(default_factory=list, description="Source keys the question is built from.")
     guidance_refs: list[str] = Field(default_factory=list, description="Corpus note ids pre-linked to the question.")
     applies_when: AppliesWhen | None = None
     fields: list[AnswerField] = Field(min_length=1)
@@ -162,7 +163,7 @@ class SiteFact(Strict):
 
 
 class ProtocolMeta(Strict):
-    id: Id
+    id: Slug
     version: Annotated[int, Field(ge=1)]
     title: NonEmpty
     description: NonEmpty
@@ -171,7 +172,7 @@ class ProtocolMeta(Strict):
     areas: list[PracticeArea] = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
     site_facts: list[SiteFact] = Field(default_factory=list)
-    sources: list[Id] = Field(default_factory=list, description="Source keys questions may cite.")
+    sources: list[Slug] = Field(default_factory=list, description="Source keys questions may cite.")
 
 
 class Protocol(Strict):

@@ -1,0 +1,40 @@
+# One entry point. `make run` and `make test` each set up everything they need on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.install-stamp
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: help install run test test-fast lint eval bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install pinned dependencies (torch 2.13.0 CPU first)
+
+run: $(STAMP)  ## set up, prepare what is missing, and serve the app on 127.0.0.1
+	$(BIN)/qmm serve
+
+test: $(STAMP)  ## set up, lint, type-check and run every test tier (what .ci/run runs)
+	$(BIN)/ruff check assistant tests eval app.py
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP)  ## the default fast tier only
+	$(BIN)/pytest -q -m "not slow"
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check assistant tests eval app.py
+	$(BIN)/mypy
+
+clean:  ## remove the virtual environment and caches (keeps data/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,184 @@
+"""Structured answers from a file (YAML or JSON) checked against a protocol, every problem reported at once.
+
+An answers file is either a mapping of question id -> field values, or::
+
+    protocol: qmm-self-assessment@1   # optional; must match the protocol used
+    site: Example site                # optional
+    facts: {uses_contract_organisations: "no"}   # optional site facts that decide which questions apply
+    answers:
+      MC-01: {objectives_defined: "yes", review_frequency: quarterly, evidence: [Scorecard Q3]}
+      MC-07: {na: "We outsource nothing."}          # N/A needs a justification
+
+Values are normalised (``yes``/``true`` -> "yes", "semi-annually" -> semi_annually, "85%" -> 85.0); ``null`` or
+"not stated" means the field was not stated. An unknown question, field or option, or a value of the wrong type, is
+an ``AnswerError`` naming it; nothing is half-scored silently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.errors import AnswerError
+from assistant.protocol.models import FREQUENCIES, AnswerField, FieldType, Protocol, allowed_values
+from assistant.rubric import ConfirmedAnswer, Value, applies
+
+NOT_STATED = {"", "not stated", "not_stated", "unknown", "n/a not stated"}
+MAX_ANSWER_FILE_BYTES = 5_000_000
+
+
+def _key(text: str) -> str:
+    return text.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def coerce_value(field: AnswerField, raw: Any) -> Value | None:
+    """A raw value as the field's type, None when not stated. Raises ValueError with a reason."""
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in NOT_STATED):
+        return None
+    t = field.type
+    if t is FieldType.YES_NO:
+        value = ("yes" if raw else "no") if isinstance(raw, bool) else _key(str(raw))
+        allowed = allowed_values(field) or ()
+        if value not in allowed:
+            raise ValueError(f"{raw!r} is not one of {list(allowed)}")
+        return value
+    if t is FieldType.FREQUENCY:
+        value = _key(str(raw))
+        if value not in FREQUENCIES:
+            raise ValueError(f"{raw!r} is not a frequency; use one of {list(FREQUENCIES)}")
+        return value
+    if t in (FieldType.COUNT, FieldType.PERCENTAGE):
+        if isinstance(raw, bool):
+            raise ValueError(f"{raw!r} is not a number")
+        text = str(raw).strip().rstrip("%").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number") from None
+        if t is FieldType.COUNT:
+            if number < 0 or number != int(number):
+                raise ValueError(f"{raw!r} is not a whole number >= 0")
+            return int(number)
+        if not 0 <= number <= 100:
+            raise ValueError(f"{raw!r} is not a percentage between 0 and 100")
+        return number
+    if t is FieldType.SINGLE_CHOICE:
+        value = _key(str(raw))
+        options = allowed_values(field) or ()
+        if value not in options:
+            raise ValueError(f"unknown option {raw!r}; options: {list(options)}")
+        return value
+    if t in (FieldType.MULTI_CHOICE, FieldType.EVIDENCE_LIST):
+        items = raw if isinstance(raw, list) else [raw]
+        if t is FieldType.EVIDENCE_LIST:
+            out = [str(i).strip() for i in items if i is not None and str(i).strip()]
+            return out
+        options = allowed_values(field) or ()
+        values = [_key(str(i)) for i in items]
+        unknown = [i for i, v in zip(items, values, strict=True) if v not in options]
+        if unknown:
+            raise ValueError(f"unknown option(s) {unknown}; options: {list(options)}")
+        return sorted(set(values), key=list(options).index)
+    if isinstance(raw, dict | list):
+        raise ValueError("free text must be a string")
+    return str(raw)
+
+
+def parse_answers(
+    protocol: Protocol, data: Any
+) -> tuple[dict[str, ConfirmedAnswer], dict[str, str]]:
+    """Check raw answers data against a protocol. Returns (answers by question id, site facts)."""
+    if not isinstance(data, Mapping):
+        raise AnswerError("an answers file must hold a mapping of question id -> field values")
+    problems: list[str] = []
+    if "answers" in data:
+        raw_answers = data.get("answers") or {}
+        declared = data.get("protocol")
+        if declared is not None and str(declared) != protocol.ref:
+            problems.append(f"file is for protocol {declared}, but the active protocol is {protocol.ref}")
+        raw_facts = data.get("facts") or {}
+    else:
+        raw_answers, raw_facts = data, {}
+    if not isinstance(raw_answers, Mapping) or not isinstance(raw_facts, Mapping):
+        raise AnswerError("'answers' and 'facts' must be mappings")
+
+    fact_ids = {f.id for f in protocol.meta.site_facts}
+    facts: dict[str, str] = {}
+    for name, value in raw_facts.items():
+        normal = ("yes" if value else "no") if isinstance(value, bool) else _key(str(value))
+        if name not in fact_ids:
+            problems.append(f"facts: unknown site fact '{name}' (known: {sorted(fact_ids)})")
+        elif normal not in ("yes", "no"):
+            problems.append(f"facts.{name}: {value!r} must be yes or no")
+        else:
+            facts[str(name)] = normal
+
+    answers: dict[str, ConfirmedAnswer] = {}
+    for qid, raw in raw_answers.items():
+        question = protocol.question(str(qid))
+        if question is None:
+            problems.append(f"{qid}: unknown question id")
+            continue
+        if question.status != "active":
+            problems.append(f"{qid}: question is retired in {protocol.ref}")
+            continue
+        if not applies(question, facts):
+            cond = question.applies_when
+            problems.append(f"{qid}: does not apply to this site ({cond.fact if cond else ''} is not '{cond and cond.is_}')")
+            continue
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            problems.append(f"{qid}: answer must be a mapping of field -> value")
+            continue
+        if "na" in raw:
+            why = raw.get("na")
+            if not isinstance(why, str) or not why.strip():
+                problems.append(f"{qid}: N/A needs a justification, e.g. na: 'we have no sterile products'")
+            elif len(raw) > 1:
+                problems.append(f"{qid}: an N/A answer cannot also give field values")
+            else:
+                answers[question.id] = ConfirmedAnswer(question_id=question.id, na_justification=why.strip())
+            continue
+        fields = {f.id: f for f in question.fields}
+        values: dict[str, Value] = {}
+        for name, value in raw.items():
+            field = fields.get(str(name))
+            if field is None:
+                problems.append(f"{qid}.{name}: unknown field (fields: {sorted(fields)})")
+                continue
+            try:
+                coerced = coerce_value(field, value)
+            except ValueError as exc:
+                problems.append(f"{qid}.{name}: {exc}")
+                continue
+            if coerced is not None:
+                values[field.id] = coerced
+        answers[question.id] = ConfirmedAnswer(question_id=question.id, values=values)
+    if problems:
+        raise AnswerError(f"{len(problems)} problem(s) in the answers:", problems)
+    return answers, facts
+
+
+def read_answers_file(path: Path) -> Any:
+    """Parse a YAML or JSON answers file; raise AnswerError with a clear reason when it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise AnswerError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_ANSWER_FILE_BYTES:
+        raise AnswerError(f"{path} is {len(raw)} bytes; the limit is {MAX_ANSWER_FILE_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AnswerError(f"{path} is not UTF-8 text") from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise AnswerError(f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None

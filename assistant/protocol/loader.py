@@ -1,0 +1,156 @@
+"""Load a protocol folder: YAML -> pydantic models, every structural error collected with file and line.
+
+Loading never stops at the first problem: each file is parsed and validated on its own, and every issue found
+(unreadable file, malformed YAML, wrong type, unknown key) is gathered into one ``ProtocolError``. The semantic
+checks run afterwards in ``validator.validate_protocol``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from assistant.errors import Issue, ProtocolError
+from assistant.protocol.models import Protocol, ProtocolMeta, Question, QuestionFile
+
+META_FILE = "protocol.yaml"
+QUESTIONS_DIR = "questions"
+MAX_FILE_BYTES = 2_000_000
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the YAML node at a pydantic error location, or of its nearest existing parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            match = node.value[part]
+        else:
+            match = None
+        if match is None:
+            break
+        node = match
+        line = node.start_mark.line + 1
+    return line
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_yaml(path: Path, label: str) -> tuple[Any, yaml.Node | None, list[Issue]]:
+    """Parse one YAML file; return (data, node tree, issues). Never raises for bad content."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, None, [Issue(label, "", f"cannot read file: {exc.strerror or exc}")]
+    if len(raw) > MAX_FILE_BYTES:
+        return None, None, [Issue(label, "", f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, None, [Issue(label, "", f"not UTF-8 text (byte {exc.start})")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, None, [Issue(label, "", f"malformed YAML: {problem}", line)]
+    if data is None:
+        return None, None, [Issue(label, "", "file is empty")]
+    return data, node, []
+
+
+def validation_issues(exc: ValidationError, label: str, node: yaml.Node | None) -> list[Issue]:
+    issues = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        issues.append(Issue(label, _format_loc(loc), err["msg"], _line_of(node, loc)))
+    return issues
+
+
+def _label(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent.parent.parent))
+    except ValueError:
+        return str(path)
+
+
+def load_protocol_unchecked(folder: Path) -> tuple[Protocol | None, list[Issue], list[tuple[str, str]]]:
+    """Load a protocol folder. Returns (protocol or None, structural issues, [(question id, file label)]).
+
+    The origins let the validator point at the file a question came from.
+    """
+    folder = Path(folder)
+    issues: list[Issue] = []
+    meta_path = folder / META_FILE
+    meta: ProtocolMeta | None = None
+    if not meta_path.is_file():
+        issues.append(Issue(_label(meta_path, folder), "", "missing protocol.yaml"))
+    else:
+        data, node, found = read_yaml(meta_path, _label(meta_path, folder))
+        issues += found
+        if data is not None:
+            try:
+                meta = ProtocolMeta.model_validate(data)
+            except ValidationError as exc:
+                issues += validation_issues(exc, _label(meta_path, folder), node)
+
+    questions: list[Question] = []
+    origin: list[tuple[str, str]] = []
+    question_files = sorted((folder / QUESTIONS_DIR).glob("*.yaml"))
+    if not question_files:
+        issues.append(Issue(_label(folder / QUESTIONS_DIR, folder), "", "no question files (questions/*.yaml)"))
+    for path in question_files:
+        label = _label(path, folder)
+        data, node, found = read_yaml(path, label)
+        issues += found
+        if data is None:
+            continue
+        try:
+            parsed = QuestionFile.model_validate(data)
+        except ValidationError as exc:
+            issues += validation_issues(exc, label, node)
+            continue
+        for q in parsed.questions:
+            origin.append((q.id, label))
+        questions += parsed.questions
+
+    if meta is None:
+        return None, issues, origin
+    area_order = {a.id: i for i, a in enumerate(meta.areas)}
+    # Stable sort: by practice-area order in protocol.yaml, then file order.
+    questions.sort(key=lambda q: area_order.get(q.area, len(area_order)))
+    return Protocol(meta=meta, questions=questions), issues, origin
+
+
+def load_protocol(folder: Path, note_ids: set[str] | None = None) -> Protocol:
+    """Load and fully validate a protocol folder; raise ``ProtocolError`` listing every issue."""
+    from assistant.protocol.validator import validate_protocol
+
+    protocol, issues, origin = load_protocol_unchecked(folder)
+    if protocol is not None:
+        issues += validate_protocol(protocol, origin, note_ids)
+    if issues or protocol is None:
+        raise ProtocolError(f"protocol at {folder} has {len(issues)} error(s):", issues)
+    return protocol
+
+
+def resolve_protocol_dir(protocols_dir: Path, ref: str) -> Path:
+    """``qmm-self-assessment@1`` -> ``protocols/qmm-self-assessment/1``."""
+    name, _, version = ref.partition("@")
+    if not name or not version:
+        raise ProtocolError(f"protocol reference {ref!r} must look like 'id@version', e.g. 'qmm-self-assessment@1'")
+    folder = protocols_dir / name / version
+    if not folder.is_dir():
+        raise ProtocolError(f"protocol {ref} not found: no folder {folder}")
+    return folder

