@@ -73,6 +73,7 @@ def cmd_protocol_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_protocol_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.protocol.loader import resolve_protocol_dir
     from assistant.protocol.schema import schema_files, write_schemas
 
     folder = resolve_protocol_dir(settings.protocols_dir, settings.protocol)
