@@ -88,9 +88,7 @@ def coerce_value(field: AnswerField, raw: Any) -> Value | None:
     return str(raw)
 
 
-def parse_answers(
-    protocol: Protocol, data: Any
-) -> tuple[dict[str, ConfirmedAnswer], dict[str, str]]:
+def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAnswer], dict[str, str]]:
     """Check raw answers data against a protocol. Returns (answers by question id, site facts)."""
     if not isinstance(data, Mapping):
         raise AnswerError("an answers file must hold a mapping of question id -> field values")
@@ -128,7 +126,9 @@ def parse_answers(
             continue
         if not applies(question, facts):
             cond = question.applies_when
-            problems.append(f"{qid}: does not apply to this site ({cond.fact if cond else ''} is not '{cond and cond.is_}')")
+            problems.append(
+                f"{qid}: does not apply to this site ({cond.fact if cond else ''} is not '{cond and cond.is_}')"
+            )
             continue
         if raw is None:
             raw = {}
@@ -181,4 +181,6 @@ def read_answers_file(path: Path) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise AnswerError(f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
+        raise AnswerError(
+            f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"
+        ) from None

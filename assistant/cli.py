@@ -20,16 +20,13 @@ def _print_json(data: object) -> None:
 
 
 def cmd_protocol_check(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.protocol.loader import load_protocol_unchecked, resolve_protocol_dir
-    from assistant.protocol.validator import validate_protocol
+    from assistant.protocol.loader import check_protocol, resolve_protocol_dir
 
     folder = Path(args.path) if args.path else resolve_protocol_dir(settings.protocols_dir, settings.protocol)
     if not folder.is_dir():
         print(f"error: {folder} is not a protocol folder", file=sys.stderr)
         return 1
-    protocol, issues, origins = load_protocol_unchecked(folder)
-    if protocol is not None:
-        issues += validate_protocol(protocol, origins, _note_ids(settings))
+    protocol, issues = check_protocol(folder, _note_ids(settings))
     if issues or protocol is None:
         print(f"{folder}: {len(issues)} error(s)", file=sys.stderr)
         for issue in issues:

@@ -1,11 +1,11 @@
 """The assistant's exception tree.
 
-    AssistantError              any error the user should see as a sentence, not a traceback
-     +-- ProtocolError          a protocol file is unreadable or invalid (carries every issue found)
-     +-- AnswerError            an answers file names an unknown question, field or option, or a bad value
-     +-- ExtractionError        free text could not be turned into a structured answer
-     +-- RetrievalError         the guidance index or a document could not be read
-     +-- StoreError             the database refused or failed a write
+AssistantError              any error the user should see as a sentence, not a traceback
+ +-- ProtocolError          a protocol file is unreadable or invalid (carries every issue found)
+ +-- AnswerError            an answers file names an unknown question, field or option, or a bad value
+ +-- ExtractionError        free text could not be turned into a structured answer
+ +-- RetrievalError         the guidance index or a document could not be read
+ +-- StoreError             the database refused or failed a write
 """
 
 from __future__ import annotations

@@ -104,8 +104,14 @@ def _show(value: Value) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def _rank(order: Sequence[str], value: object) -> int | None:
-    return order.index(value) if isinstance(value, str) and value in order else None
+def _position(field: AnswerField, value: object) -> float | None:
+    """Where a value sits on the field's scale: its rank for ordered names, the number itself for numbers."""
+    order = _ordered_values(field)
+    if order is not None:
+        return float(order.index(value)) if isinstance(value, str) and value in order else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def _ordered_values(field: AnswerField) -> Sequence[str] | None:
@@ -130,14 +136,8 @@ def criterion_holds(field: AnswerField, criterion: Criterion, value: Value | Non
     if op is Operator.IN:
         return isinstance(expected, list) and value in expected
     if op in (Operator.AT_LEAST, Operator.AT_MOST):
-        order = _ordered_values(field)
-        if order is not None:
-            seen, wanted = _rank(order, value), _rank(order, expected)
-            if seen is None or wanted is None:
-                return False
-        elif isinstance(value, int | float) and isinstance(expected, int | float) and not isinstance(value, bool):
-            seen, wanted = value, expected  # type: ignore[assignment]
-        else:
+        seen, wanted = _position(field, value), _position(field, expected)
+        if seen is None or wanted is None:
             return False
         return seen >= wanted if op is Operator.AT_LEAST else seen <= wanted
     if op is Operator.INCLUDES:
@@ -158,9 +158,7 @@ def applies(question: Question, facts: Mapping[str, str]) -> bool:
 
 
 def _has_evidence(question: Question, answer: ConfirmedAnswer) -> bool:
-    return any(
-        f.type is FieldType.EVIDENCE_LIST and bool(answer.values.get(f.id)) for f in question.fields
-    )
+    return any(f.type is FieldType.EVIDENCE_LIST and bool(answer.values.get(f.id)) for f in question.fields)
 
 
 def score_question(protocol: Protocol, question: Question, answer: ConfirmedAnswer | None) -> QuestionScore:
@@ -184,7 +182,7 @@ def score_question(protocol: Protocol, question: Question, answer: ConfirmedAnsw
                     level=lvl,
                     field=crit.field,
                     op=str(crit.op),
-                    expected=crit.value,  # type: ignore[arg-type]
+                    expected=crit.value,
                     seen=seen,
                     met=criterion_holds(fields[crit.field], crit, seen),
                     why=crit.why,

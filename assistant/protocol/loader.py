@@ -78,9 +78,10 @@ def validation_issues(exc: ValidationError, label: str, node: yaml.Node | None) 
     return issues
 
 
-def _label(path: Path, root: Path) -> str:
+def _label(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
     try:
-        return str(path.relative_to(root.parent.parent.parent))
+        return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -95,23 +96,23 @@ def load_protocol_unchecked(folder: Path) -> tuple[Protocol | None, list[Issue],
     meta_path = folder / META_FILE
     meta: ProtocolMeta | None = None
     if not meta_path.is_file():
-        issues.append(Issue(_label(meta_path, folder), "", "missing protocol.yaml"))
+        issues.append(Issue(_label(meta_path), "", "missing protocol.yaml"))
     else:
-        data, node, found = read_yaml(meta_path, _label(meta_path, folder))
+        data, node, found = read_yaml(meta_path, _label(meta_path))
         issues += found
         if data is not None:
             try:
                 meta = ProtocolMeta.model_validate(data)
             except ValidationError as exc:
-                issues += validation_issues(exc, _label(meta_path, folder), node)
+                issues += validation_issues(exc, _label(meta_path), node)
 
     questions: list[Question] = []
     origin: list[tuple[str, str]] = []
     question_files = sorted((folder / QUESTIONS_DIR).glob("*.yaml"))
     if not question_files:
-        issues.append(Issue(_label(folder / QUESTIONS_DIR, folder), "", "no question files (questions/*.yaml)"))
+        issues.append(Issue(_label(folder / QUESTIONS_DIR), "", "no question files (questions/*.yaml)"))
     for path in question_files:
-        label = _label(path, folder)
+        label = _label(path)
         data, node, found = read_yaml(path, label)
         issues += found
         if data is None:
@@ -133,13 +134,19 @@ def load_protocol_unchecked(folder: Path) -> tuple[Protocol | None, list[Issue],
     return Protocol(meta=meta, questions=questions), issues, origin
 
 
-def load_protocol(folder: Path, note_ids: set[str] | None = None) -> Protocol:
-    """Load and fully validate a protocol folder; raise ``ProtocolError`` listing every issue."""
+def check_protocol(folder: Path, note_ids: set[str] | None = None) -> tuple[Protocol | None, list[Issue]]:
+    """Load a protocol folder and run both validation layers; (protocol or None, every issue)."""
     from assistant.protocol.validator import validate_protocol
 
     protocol, issues, origin = load_protocol_unchecked(folder)
     if protocol is not None:
-        issues += validate_protocol(protocol, origin, note_ids)
+        issues += validate_protocol(protocol, origin, note_ids, _label(Path(folder) / META_FILE))
+    return protocol, issues
+
+
+def load_protocol(folder: Path, note_ids: set[str] | None = None) -> Protocol:
+    """Load and fully validate a protocol folder; raise ``ProtocolError`` listing every issue."""
+    protocol, issues = check_protocol(folder, note_ids)
     if issues or protocol is None:
         raise ProtocolError(f"protocol at {folder} has {len(issues)} error(s):", issues)
     return protocol

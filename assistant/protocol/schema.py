@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from assistant.protocol.models import ProtocolMeta, QuestionFile
 
-SCHEMAS = {"protocol.schema.json": ProtocolMeta, "questions.schema.json": QuestionFile}
+SCHEMAS: dict[str, type[BaseModel]] = {"protocol.schema.json": ProtocolMeta, "questions.schema.json": QuestionFile}
 
 
 def schema_files() -> dict[str, str]:

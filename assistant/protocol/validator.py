@@ -109,7 +109,7 @@ def _candidates(field: AnswerField, criteria: list[Criterion]) -> list[Value | N
     if field.type in (FieldType.COUNT, FieldType.PERCENTAGE):
         top = 100 if field.type is FieldType.PERCENTAGE else 10**9
         nums = {0, top} | {c.value for c in criteria if isinstance(c.value, int | float)}
-        return [*out, *sorted(nums)]  # type: ignore[list-item]
+        return [*out, *sorted(nums)]
     if field.type is FieldType.MULTI_CHOICE:
         ids = [o.id for o in field.options or []]
         if len(ids) > MAX_SUBSET_OPTIONS:
@@ -194,7 +194,10 @@ def _question_issues(protocol: Protocol, q: Question, note_ids: set[str] | None)
 
 
 def validate_protocol(
-    protocol: Protocol, origins: list[tuple[str, str]] | None = None, note_ids: set[str] | None = None
+    protocol: Protocol,
+    origins: list[tuple[str, str]] | None = None,
+    note_ids: set[str] | None = None,
+    meta_file: str = "protocol.yaml",
 ) -> list[Issue]:
     """Every semantic issue in a structurally valid protocol.
 
@@ -205,7 +208,6 @@ def validate_protocol(
     for qid, label in origins:
         origin.setdefault(qid, label)
     meta = protocol.meta
-    meta_file = "protocol.yaml"
     issues: list[Issue] = []
     if set(meta.levels) != {1, 2, 3, 4, 5}:
         issues.append(Issue(meta_file, "levels", f"the scale needs levels 1 to 5; found {sorted(meta.levels)}"))
@@ -226,11 +228,7 @@ def validate_protocol(
         if qid in first:
             issues.append(Issue(label, qid, f"duplicate question id (first defined in {first[qid]})"))
         first.setdefault(qid, label)
-    reported: set[str] = set()
     for q in protocol.questions:
-        if q.id in reported:
-            continue  # a duplicate is reported once above; its content checks would repeat the first's
-        reported.add(q.id)
         label = origin.get(q.id, "questions")
         issues += [Issue(label, f"{q.id}.{loc}", msg) for loc, msg in _question_issues(protocol, q, note_ids)]
     return issues

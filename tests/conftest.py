@@ -1,0 +1,45 @@
+"""Shared fixtures: a clean environment and a temporary data directory for every test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.protocol import Protocol, load_protocol
+from assistant.settings import REPO_ROOT, Settings
+
+PROTOCOLS_DIR = REPO_ROOT / "protocols"
+MINI_DIR = Path(__file__).parent / "data" / "protocols" / "mini" / "1"
+ACTIVE_DIR = PROTOCOLS_DIR / "qmm-self-assessment" / "1"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No QMM_ variable leaks in from the shell; every test gets its own data directory; nothing goes online."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("QMM_"):
+            monkeypatch.delenv(name)
+    data = tmp_path / "data"
+    monkeypatch.setenv("QMM_DATA_DIR", str(data))
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return data
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def qmm_protocol() -> Protocol:
+    return load_protocol(ACTIVE_DIR)
+
+
+@pytest.fixture(scope="session")
+def mini() -> Protocol:
+    return load_protocol(MINI_DIR)
