@@ -1,0 +1,120 @@
+"""The qmm command line: protocol show, score on the example sites, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.settings import REPO_ROOT
+
+SITES = REPO_ROOT / "eval" / "sites"
+
+# Expected profiles of the three example sites: (area scores in protocol order, overall, completeness, evidence share)
+EXPECTED = {
+    "low": ([1.75, 1.89, 1.9, 2.0, 1.44], 1.8, 0.94, 0.2),
+    "middling": ([3.0, 2.9, 2.9, 3.0, 2.78], 2.92, 0.96, 0.48),
+    "mature": ([4.7, 4.7, 4.7, 4.6, 4.4], 4.62, 1.0, 0.94),
+}
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: ignore[type-arg]
+    assert main(list(args)) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_protocol_show_json_lists_everything(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json(capsys, "protocol", "show", "--json")
+    assert (data["id"], data["version"], data["ref"]) == ("qmm-self-assessment", 1, "qmm-self-assessment@1")
+    assert sorted(int(k) for k in data["levels"]) == [1, 2, 3, 4, 5]
+    assert len(data["areas"]) == 5
+    questions = data["questions"]
+    assert len(questions) >= 45
+    for area in data["areas"]:
+        assert sum(q["area"] == area["id"] for q in questions) >= 8
+    for q in questions:
+        assert q["status"] == "active"
+        assert sorted(q["levels"]) == ["2", "3", "4", "5"]
+        for f in q["fields"]:
+            assert f["follow_up"]
+            if f["type"] in ("single_choice", "multi_choice"):
+                assert all(o["label"] and o["description"] for o in f["options"])
+    assert any(q.get("applies_when") == {"fact": "uses_contract_organisations", "is": "yes"} for q in questions)
+
+
+@pytest.mark.parametrize("site", EXPECTED)
+def test_example_sites_score_as_expected(site: str, capsys: pytest.CaptureFixture[str]) -> None:
+    areas, overall, completeness, evidence = EXPECTED[site]
+    profile = run_json(capsys, "score", str(SITES / f"{site}.yaml"), "--json")
+    assert profile["protocol"] == "qmm-self-assessment@1"
+    assert [a["score"] for a in profile["areas"]] == areas
+    assert (profile["overall"], profile["completeness"], profile["evidence_share"]) == (overall, completeness, evidence)
+    for q in profile["questions"]:
+        if q["status"] == "scored":
+            assert q["trace"], q["question_id"]
+            assert q["level_name"]
+
+
+def test_example_sites_increase(capsys: pytest.CaptureFixture[str]) -> None:
+    overall = [run_json(capsys, "score", str(SITES / f"{s}.yaml"), "--json")["overall"] for s in EXPECTED]
+    assert overall == sorted(overall)
+    assert overall[0] < overall[1] < overall[2]
+
+
+def test_low_site_shows_na_and_not_applicable(capsys: pytest.CaptureFixture[str]) -> None:
+    profile = run_json(capsys, "score", str(SITES / "low.yaml"), "--json")
+    status = {q["question_id"]: q["status"] for q in profile["questions"]}
+    assert status["MC-07"] == status["MC-10"] == "not_applicable"
+    assert "na" in status.values()
+    assert "not_assessed" in status.values()
+
+
+def test_text_output_explains_each_level(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", str(SITES / "middling.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "Overall: 2.92" in out
+    assert "next:" in out
+    assert "NOT met" in out
+    assert "not an FDA rating" in out
+
+
+def test_same_file_same_bytes(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["score", str(SITES / "mature.yaml"), "--json"])
+    first = capsys.readouterr().out
+    main(["score", str(SITES / "mature.yaml"), "--json"])
+    assert capsys.readouterr().out == first
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        ("MC-01: {objectives_defined: perhaps}\nXX-01: {}\n", ".yaml", "XX-01: unknown question id"),
+        ("MC-01: {colour: blue}\n", ".yaml", "MC-01.colour: unknown field"),
+        ("MC-01: {cascaded_to: [everyone]}\n", ".yaml", "unknown option(s) ['everyone']"),
+        ("MC-01: [unclosed\n", ".yaml", "not valid YAML"),
+        ('{"MC-01": ', ".json", "not valid JSON"),
+        ("", ".yaml", "must hold a mapping"),
+    ],
+)
+def test_bad_answer_files_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, suffix: str, message: str
+) -> None:
+    path = tmp_path / f"answers{suffix}"
+    path.write_text(content, encoding="utf-8")
+    assert main(["score", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", str(tmp_path / "nope.yaml")]) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_protocol_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["protocol", "schema"]) == 0
+    assert '"questions"' in capsys.readouterr().out
