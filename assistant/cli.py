@@ -10,9 +10,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.retrieval.models import Passage
 
 
 def _print_json(data: object) -> None:
@@ -41,7 +45,7 @@ def cmd_protocol_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _note_ids(settings: Settings) -> set[str] | None:
     """Ids of the corpus notes, for the dangling-reference check; None when there is no corpus yet."""
-    from assistant.corpus import load_note_ids
+    from assistant.retrieval.notes import load_note_ids
 
     return load_note_ids(settings.corpus_dir)
 
@@ -95,6 +99,91 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import AssessmentService
+
+    index = AssessmentService(settings).index
+    status = index.status()
+    if status == "fresh" and not args.rebuild:
+        print(f"index is up to date ({len(index.chunks('guidance'))} notes, {len(index.site_files())} site files)")
+        return 0
+    print(f"building the guidance index ({'forced' if args.rebuild else status})...", file=sys.stderr)
+    report = index.build(show_progress=True)
+    print(f"indexed {report.notes} notes in {report.seconds:.1f} s")
+    return 0
+
+
+def _passage_json(p: Passage) -> dict[str, object]:
+    return p.model_dump(mode="json") | {"citation": p.citation()}
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import AssessmentService
+
+    index = AssessmentService(settings).ready_index(show_progress=True)
+    options = {"k": args.k, "area": args.area, "source": args.source, "collection": args.collection}
+    if args.batch:
+        failures = 0
+        for number, line in enumerate(Path(args.batch).read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                case = json.loads(line)
+                case_id, query = case["id"], str(case["query"])
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                print(
+                    f"error: {args.batch}:{number}: needs a JSON object with 'id' and 'query' ({exc})", file=sys.stderr
+                )
+                failures += 1
+                continue
+            result = index.search(query, **options)
+            out = {"id": case_id, "results": [_passage_json(p) for p in result.passages], "message": result.message}
+            print(json.dumps(out, ensure_ascii=False))
+        return 1 if failures else 0
+    if not args.query:
+        print("error: give a QUERY or --batch FILE", file=sys.stderr)
+        return 2
+    result = index.search(args.query, **options)
+    if args.json:
+        _print_json(
+            {
+                "query": result.query,
+                "floor": result.floor,
+                "message": result.message,
+                "results": [_passage_json(p) for p in result.passages],
+            }
+        )
+        return 0
+    if result.message:
+        print(result.message)
+    for rank, p in enumerate(result.passages, start=1):
+        print(f"{rank}. {p.title}  [{p.citation()}]  score {p.score:.4f}, similarity {p.dense}")
+        print(f"   {p.path}")
+        print("   " + " ".join(p.text.split())[:300] + "...\n")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import AssessmentService
+
+    index = AssessmentService(settings).ready_index(show_progress=True)
+    paths = [Path(p) for p in args.paths]
+    report = index.remove(paths) if args.remove else index.ingest(paths, show_progress=args.progress)
+    for path in report.added:
+        print(f"added     {path}")
+    for path in report.replaced:
+        print(f"replaced  {path}")
+    for path in report.unchanged:
+        print(f"unchanged {path}")
+    for path in report.removed:
+        print(f"removed   {path}")
+    for path, why in report.failed:
+        print(f"FAILED    {path}: {why}", file=sys.stderr)
+    done = len(report.added) + len(report.replaced) + len(report.unchanged) + len(report.removed)
+    print(f"{done} file(s) ok, {len(report.failed)} failed, {report.chunks} new passage(s)")
+    return 1 if report.failed else 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
@@ -131,6 +220,26 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print the profile as JSON")
     score.add_argument("--brief", action="store_true", help="area scores only")
     score.set_defaults(func=cmd_score)
+
+    index = sub.add_parser("index", help="build the guidance index if missing or stale")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even when up to date")
+    index.set_defaults(func=cmd_index)
+
+    search = sub.add_parser("search", help="search the guidance corpus and ingested site documents")
+    search.add_argument("query", nargs="?", help="what to look for")
+    search.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
+    search.add_argument("--area", help="practice-area id, e.g. business_continuity")
+    search.add_argument("--source", help="source key, e.g. ich-q10")
+    search.add_argument("--collection", choices=["guidance", "site"], help="only guidance notes or site documents")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.add_argument("--batch", help="JSONL file of {id, query}; prints one JSONL line per query")
+    search.set_defaults(func=cmd_search)
+
+    ingest = sub.add_parser("ingest", help="add the site's own documents (md, txt, html, pdf, docx) to the index")
+    ingest.add_argument("paths", nargs="+", help="files or folders")
+    ingest.add_argument("--remove", action="store_true", help="take these files out of the index")
+    ingest.add_argument("--progress", action="store_true", help="always show a progress bar")
+    ingest.set_defaults(func=cmd_ingest)
 
     serve = sub.add_parser("serve", help="serve the app on 127.0.0.1 (QMM_HOST / QMM_PORT to change)")
     serve.add_argument("--port", type=int, help="port (default: QMM_PORT or 7860)")

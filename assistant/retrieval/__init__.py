@@ -1,0 +1,1 @@
+"""Guidance corpus, site documents and hybrid retrieval (BM25 + dense vectors, fused) with citations."""

@@ -1,0 +1,1 @@
+"""Evaluation runners: `python -m eval retrieval` (and `qmm eval retrieval`)."""
