@@ -36,5 +36,8 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check assistant tests eval app.py
 	$(BIN)/mypy
 
+eval: $(STAMP)  ## retrieval evaluation: metrics per method, build time, latency (prints its figures)
+	$(BIN)/python -m eval retrieval
+
 clean:  ## remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,14 +1,23 @@
-"""The app's layout helpers and construction (no browser)."""
+"""The app's layout helpers and construction (no browser; fake embeddings)."""
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.service import AssessmentService
 from assistant.settings import Settings
-from assistant.ui.app import build_app, question_markdown
+from assistant.ui.app import ask_guidance, build_app, question_guidance, question_markdown
 
 
-def test_question_markdown_shows_guidance_fields_and_levels(settings: Settings) -> None:
-    service = AssessmentService(settings)
+@pytest.fixture
+def service(monkeypatch: pytest.MonkeyPatch) -> AssessmentService:
+    monkeypatch.setenv("QMM_EMBEDDINGS", "fake")
+    monkeypatch.setenv("QMM_VECTOR_STORE", "memory")
+    monkeypatch.setenv("QMM_RETRIEVAL_FLOOR", "0.1")
+    return AssessmentService(Settings())
+
+
+def test_question_markdown_shows_guidance_fields_and_levels(service: AssessmentService) -> None:
     text = question_markdown(service, "MC-01")
     assert "MC-01" in text
     assert "What a complete answer covers" in text
@@ -18,8 +27,20 @@ def test_question_markdown_shows_guidance_fields_and_levels(settings: Settings) 
     assert "No question" in question_markdown(service, "ZZ-01")
 
 
-def test_app_builds_with_its_tabs(settings: Settings) -> None:
-    app = build_app(AssessmentService(settings))
+def test_guidance_panels_cite_their_sources(service: AssessmentService) -> None:
+    panel = question_guidance(service, "PQS-02")
+    question = service.protocol.question("PQS-02")
+    assert question is not None
+    first_note = service.ready_index().chunks("guidance")[question.guidance_refs[0]]
+    assert first_note.title in panel
+    assert "linked to this question" in panel
+    assert "<details>" in panel
+    assert "No strong guidance" in ask_guidance(service, "zebra xylophone quokka", "")
+    assert "ICH Q10" in ask_guidance(service, "CAPA effectiveness", "advanced_pqs")
+
+
+def test_app_builds_with_its_tabs(service: AssessmentService) -> None:
+    app = build_app(service)
     config = app.get_config_file()
     labels = {c.get("props", {}).get("label") for c in config["components"]}
-    assert {"Protocol", "Score"} <= labels
+    assert {"Protocol", "Guidance", "Score"} <= labels

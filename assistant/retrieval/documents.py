@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -32,6 +33,15 @@ class Section:
     heading: str | None = None
 
 
+@dataclass
+class Document:
+    sections: list[Section]
+    title: str | None = None
+
+
+HEADING_LINE = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.)\s+[A-Z][^.!?]{2,80}$")
+
+
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -44,26 +54,29 @@ def _read_text(path: Path) -> str:
         return raw.decode("latin-1")
 
 
-def read_markdown(path: Path) -> list[Section]:
+def read_markdown(path: Path) -> Document:
     sections: list[Section] = []
     heading: str | None = None
+    title: str | None = None
     lines: list[str] = []
     for line in _read_text(path).splitlines():
-        match = re.match(r"^\s{0,3}#{1,6}\s+(.*)$", line)
+        match = re.match(r"^\s{0,3}(#{1,6})\s+(.*)$", line)
         if match:
             if "".join(lines).strip():
                 sections.append(Section("\n".join(lines).strip(), heading=heading))
-            heading, lines = match.group(1).strip().strip("#").strip(), []
+            heading, lines = match.group(2).strip().strip("#").strip(), []
+            if match.group(1) == "#" and title is None:
+                title = heading
         else:
             lines.append(line)
     if "".join(lines).strip():
         sections.append(Section("\n".join(lines).strip(), heading=heading))
-    return sections
+    return Document(sections, title)
 
 
-def read_plain(path: Path) -> list[Section]:
+def read_plain(path: Path) -> Document:
     text = _read_text(path).strip()
-    return [Section(text)] if text else []
+    return Document([Section(text)] if text else [])
 
 
 class _HTMLText(HTMLParser):
@@ -77,6 +90,8 @@ class _HTMLText(HTMLParser):
         self.heading: str | None = None
         self.buffer: list[str] = []
         self.heading_buffer: list[str] | None = None
+        self.title: str | None = None
+        self.in_title = False
         self.skipping = 0
 
     def flush(self) -> None:
@@ -87,6 +102,8 @@ class _HTMLText(HTMLParser):
         self.buffer = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self.in_title = True
         if tag in self.SKIP:
             self.skipping += 1
         elif tag in self.HEADINGS:
@@ -96,6 +113,8 @@ class _HTMLText(HTMLParser):
             self.buffer.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
         if tag in self.SKIP:
             self.skipping = max(0, self.skipping - 1)
         elif tag in self.HEADINGS and self.heading_buffer is not None:
@@ -105,6 +124,8 @@ class _HTMLText(HTMLParser):
             self.buffer.append("\n")
 
     def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title = " ".join(f"{self.title or ''} {data}".split()) or None
         if self.skipping:
             return
         if self.heading_buffer is not None:
@@ -113,37 +134,47 @@ class _HTMLText(HTMLParser):
             self.buffer.append(data)
 
 
-def read_html(path: Path) -> list[Section]:
+def read_html(path: Path) -> Document:
     parser = _HTMLText()
     parser.feed(_read_text(path))
     parser.close()
     parser.flush()
-    return parser.sections
+    return Document(parser.sections, parser.title)
 
 
-def read_pdf(path: Path) -> list[Section]:
+def read_pdf(path: Path) -> Document:
+    """One section per page with its number; the heading is the first numbered heading line on the page, or the
+    last one seen on an earlier page (so a passage can be cited as 'Quality Manual, p. 12, 4.2 Management review')."""
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError("the PDF is encrypted (password protected)")
+        meta_title = (reader.metadata.title if reader.metadata else None) or None
         sections = []
+        heading: str | None = None
         for number, page in enumerate(reader.pages, start=1):
             text = (page.extract_text() or "").strip()
-            if text:
-                sections.append(Section(text, page=number))
+            if not text:
+                continue
+            found = [line.strip() for line in text.splitlines() if HEADING_LINE.match(line.strip())]
+            heading = found[0] if found else heading
+            sections.append(Section(text, page=number, heading=heading))
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise DocumentError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:80]})") from None
     except Exception as exc:  # pypdf raises many types on damaged files  # noqa: BLE001
         raise DocumentError(f"not a readable PDF ({type(exc).__name__})") from None
-    return sections
+    return Document(sections, str(meta_title) if meta_title else None)
 
 
-def read_docx(path: Path) -> list[Section]:
+def read_docx(path: Path) -> Document:
     import zipfile
 
     import docx
@@ -156,11 +187,14 @@ def read_docx(path: Path) -> list[Section]:
         raise DocumentError(f"not a readable DOCX ({type(exc).__name__})") from None
     sections: list[Section] = []
     heading: str | None = None
+    title: str | None = document.core_properties.title or None
     lines: list[str] = []
     for para in document.paragraphs:
         style = (para.style.name if para.style is not None else "") or ""
         text = para.text.strip()
-        if style.lower().startswith(("heading", "title")) and text:
+        if style.lower() == "title" and text and title is None:
+            title = text
+        elif style.lower().startswith("heading") and text:
             if lines:
                 sections.append(Section("\n".join(lines), heading=heading))
             heading, lines = text, []
@@ -172,10 +206,10 @@ def read_docx(path: Path) -> list[Section]:
             lines.append("\n".join(rows))
     if lines:
         sections.append(Section("\n".join(lines), heading=heading))
-    return sections
+    return Document(sections, title)
 
 
-READERS = {
+READERS: dict[str, Callable[[Path], Document]] = {
     ".md": read_markdown,
     ".markdown": read_markdown,
     ".txt": read_plain,
@@ -227,13 +261,14 @@ def read_document(path: Path) -> list[Chunk]:
         raise DocumentError("the file is empty")
     if size > MAX_FILE_BYTES:
         raise DocumentError(f"the file is {size // 1_000_000} MB; the limit is {MAX_FILE_BYTES // 1_000_000} MB")
-    sections = READERS[suffix](path)
+    document = READERS[suffix](path)
+    sections = document.sections
     if not sections:
         raise DocumentError("no text found (a scanned image without text, or an empty document)")
     digest = file_hash(path)
     resolved = str(path.resolve())
     prefix = hashlib.sha1(resolved.encode()).hexdigest()[:12]
-    title = document_title(path)
+    title = document.title or document_title(path)
     chunks: list[Chunk] = []
     for section in sections:
         for text in _windows(section.text):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import os
 
 from assistant.errors import AssistantError
 from assistant.report import render_profile
+from assistant.retrieval.index import NO_STRONG_GUIDANCE
+from assistant.retrieval.models import Passage
 from assistant.service import AssessmentService
 
 
@@ -34,6 +37,33 @@ def question_markdown(service: AssessmentService, question_id: str) -> str:
     return "\n\n".join(lines)
 
 
+def passages_markdown(passages: list[Passage], message: str | None = None) -> str:
+    """Passages with their citations; each opens on the passage text (a collapsible block)."""
+    if not passages:
+        return message or NO_STRONG_GUIDANCE
+    blocks = []
+    for p in passages:
+        tag = "linked to this question" if p.linked else f"similarity {p.dense:.2f}" if p.dense is not None else ""
+        blocks.append(
+            f"<details><summary><b>{html.escape(p.title, quote=False)}</b> · {html.escape(p.citation(), quote=False)}"
+            f" <small>({tag})</small></summary>\n\n{html.escape(p.text, quote=False)}\n\n"
+            f"<small>{html.escape(p.path, quote=False)}</small></details>"
+        )
+    return "\n\n".join(blocks)
+
+
+def question_guidance(service: AssessmentService, question_id: str) -> str:
+    question = service.protocol.question(question_id)
+    if question is None:
+        return ""
+    return "#### Guidance\n\n" + passages_markdown(service.ready_index().for_question(question, k=3))
+
+
+def ask_guidance(service: AssessmentService, query: str, area: str | None) -> str:
+    result = service.ready_index().search(query, k=5, area=area or None)
+    return passages_markdown(result.passages, result.message)
+
+
 def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
     import gradio as gr
 
@@ -58,8 +88,18 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
         )
         with gr.Tab("Protocol"):
             pick = gr.Dropdown(choices=choices, value=choices[0][1], label="Question")
-            shown = gr.Markdown(question_markdown(service, choices[0][1]))
+            with gr.Row():
+                shown = gr.Markdown(question_markdown(service, choices[0][1]))
+                guidance = gr.Markdown(question_guidance(service, choices[0][1]))
             pick.change(lambda qid: question_markdown(service, qid), inputs=pick, outputs=shown)
+            pick.change(lambda qid: question_guidance(service, qid), inputs=pick, outputs=guidance)
+        with gr.Tab("Guidance"):
+            areas = [("All practice areas", "")] + [(a.name, a.id) for a in protocol.meta.areas]
+            with gr.Row():
+                query = gr.Textbox(label="Ask about QMM", placeholder="e.g. what does FDA mean by QMM?", scale=4)
+                area = gr.Dropdown(choices=areas, value="", label="Practice area", scale=1)
+            answer = gr.Markdown()
+            query.submit(lambda q, a: ask_guidance(service, q, a), inputs=[query, area], outputs=answer)
         with gr.Tab("Score"):
             upload = gr.File(label="Structured answers (YAML or JSON)", file_types=[".yaml", ".yml", ".json"])
             result = gr.Textbox(label="Site profile", lines=30, buttons=["copy"])
