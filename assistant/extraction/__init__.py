@@ -1,0 +1,1 @@
+"""Free text -> StructuredAnswer: the rules extractor (default, offline) and an optional LLM extractor."""

@@ -1,0 +1,255 @@
+"""Typed parsers over one clause of an answer. Each returns (value, span) where span is verbatim text of the clause.
+
+Pure functions, no I/O. The lexicons are ours; they cover how plant people talk ("every quarter", "4x a year",
+"once per shift", "45 of our 50 suppliers", "not yet, planned for Q2").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+WORD_NUMBERS = {
+    "zero": 0, "no": 0, "none": 0, "one": 1, "two": 2, "a couple of": 2, "three": 3,
+    "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "a dozen": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90, "hundred": 100, "a hundred": 100,
+}  # fmt: skip
+FRACTIONS = {"half": 50.0, "a third": 33.0, "one third": 33.0, "a quarter": 25.0, "three quarters": 75.0,
+             "two thirds": 67.0, "all": 100.0, "none": 0.0}  # fmt: skip
+
+NEGATION = re.compile(
+    r"\b(no|not|never|none|nothing|don'?t|doesn'?t|didn'?t|do not|does not|did not|haven'?t|hasn'?t|have not|"
+    r"has not|isn'?t|aren'?t|is not|are not|wasn'?t|weren'?t|without|lack|lacking|neither|nor|can'?t|cannot|"
+    r"nobody|no one|n't)\b",
+    re.IGNORECASE,
+)
+PLANNED = re.compile(
+    r"\b(plan(ned|ning)?|will (be|have|start|introduce|roll)|next (year|quarter|month)|by (end of )?(20\d\d|q[1-4])|"
+    r"going to|intend|budgeted|on the roadmap|not yet|in 20\d\d we will|being (set up|introduced|developed|drafted|"
+    r"rolled out)|in preparation|under development|upcoming)\b",
+    re.IGNORECASE,
+)
+PARTLY = re.compile(
+    r"\b(partly|partially|partial|some( of)?|only (for|in|on|at|the|a few|some|critical|major)|not (all|every|"
+    r"always|fully|everywhere|consistently)|mostly|most of|in some|a few|pilot(ed|ing)?|inconsistent(ly)?|patchy|"
+    r"to some extent|sort of|kind of|more or less|in places|certain|selected|main ones|except|apart from|"
+    r"in progress|halfway|half( of)?)\b",
+    re.IGNORECASE,
+)
+AFFIRM = re.compile(
+    r"^\s*(yes|yep|yeah|yup|correct|absolutely|definitely|certainly|sure|indeed|we do|we have|it does|it is|they are|"
+    r"that'?s right|affirmative|of course|right)\b",
+    re.IGNORECASE,
+)
+DENY = re.compile(r"^\s*(no|nope|nah|not really|not at all|negative|we don'?t|we do not|none)\b", re.IGNORECASE)
+
+# Frequency lexicon: (pattern, frequency id), most specific first.
+FREQUENCY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p, re.IGNORECASE), f)
+    for p, f in [
+        (r"\b(continuous(ly)?|real[- ]time|live (data|dashboard|monitoring)|online monitoring|24/7|around the clock|"
+         r"in-line|inline)\b", "continuous"),
+        (r"\b(twice|two times|2x|2 times) (a|per|each) (day|shift)\b", "daily"),
+        (r"\b(daily|every day|each day|per day|a day|every shift|each shift|per shift|once a shift|"
+         r"once per shift|start of (each|every) shift|shift handover|tier[- ]?1)\b", "daily"),
+        (r"\b(weekly|every week|each week|per week|a week|once a week|fortnightly|every (two|2) weeks|biweekly|"
+         r"bi-weekly)\b", "weekly"),
+        (r"\b(monthly|every month|each month|per month|a month|once a month|12 times a year|"
+         r"twelve times a year|12x (a|per) year)\b", "monthly"),
+        (r"\b(twice (a|per|each) (year|yr)|two times (a|per) year|2x (a|per) (year|yr)|2 times (a|per) year|"
+         r"semi[- ]?annual(ly)?|bi-?annual(ly)?|half[- ]?year(ly)?|every (six|6) months|each half|h1 and h2)\b",
+         "semi_annually"),
+        (r"\b(quarterly|every quarter|each quarter|per quarter|a quarter|once a quarter|every (three|3) months|"
+         r"(four|4) times (a|per) (year|yr)|4x (a|per) (year|yr)|q[1-4] review|quarterly basis)\b", "quarterly"),
+        (r"\b(every (two|three|four|five|2|3|4|5|few|couple of) years|every other year|biennial(ly)?|"
+         r"once every (two|three|2|3) years|triennial)\b", "every_few_years"),
+        (r"\b(annual(ly)?|yearly|every year|each year|per year|once a year|once per year|a year|"
+         r"once annually|year-end)\b", "annually"),
+        (r"\b(ad[- ]hoc|as needed|when needed|if needed|as required|when required|on demand|only when|"
+         r"when something (happens|goes wrong)|after (an|a) (incident|event|deviation|problem)|reactive(ly)?|"
+         r"case by case|occasionally|now and then|sporadic(ally)?|irregular(ly)?|from time to time|"
+         r"when there'?s a problem)\b", "ad_hoc"),
+        (r"\b(never|not at all|no review|not reviewed)\b", "never"),
+    ]
+]
+TIMES_PER = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|eight|ten|twelve)\s*(x|times)\s*(a|per|each|/)\s*(year|yr|month|week|day)\b",
+    re.IGNORECASE,
+)
+
+PERCENT = re.compile(
+    r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(%|percent\b|per cent\b|pct\b)", re.IGNORECASE
+)
+WORD_PERCENT = re.compile(
+    r"\b((?:ninety|eighty|seventy|sixty|fifty|forty|thirty|twenty|ten)(?:[- ](?:one|two|three|four|five|six|seven|"
+    r"eight|nine))?|a hundred|one hundred|hundred)\s*(percent|per cent|%)",
+    re.IGNORECASE,
+)
+RATIO = re.compile(r"\b(\d+)\s+(?:of|out of)\s+(?:the\s+|our\s+|all\s+|about\s+)?(\d+)\b", re.IGNORECASE)
+FRACTION = re.compile(
+    r"\b(about |around |roughly |nearly |almost )?(half|a third|one third|a quarter|three quarters|two thirds)\b",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.%]|\.\d)|\b(" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True))
+    + r")\b",
+    re.IGNORECASE,
+)
+
+DOC_NOUNS = (
+    r"sops?|procedures?|polic(?:y|ies)|manual|reports?|minutes|dashboards?|scorecards?|score ?cards?|records?|logs?|"
+    r"logbooks?|registers?|matri(?:x|ces)|plans?|surveys?|survey results|charters?|agendas?|trackers?|"
+    r"spreadsheets?|audit reports?|assessments?|kpis?|metrics|charts?|trend reports?|"
+    r"presentations?|slides?|decks?|newsletters?|certificates?|forms?|checklists?|templates?|"
+    r"guidelines?|standards?|work instructions?|protocols?|apr|pqr|aprs|pqrs|annual product reviews?|"
+    r"product quality reviews?|boards?|roadmap|agreements?|contracts?|lists?|inventor(?:y|ies)|maps?|studies|"
+    r"study|analys[ie]s"
+)
+DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_ ][A-Z]{1,6})?[-_ ]?\d{2,5}(?:[-.]\d+)?)\b")
+DOC_PHRASE = re.compile(
+    r"\b((?:(?:the|our|a|an|its|their)\s+)?(?:[\w'&/()-]+\s+){0,5}?(?:" + DOC_NOUNS + r"))\b",
+    re.IGNORECASE,
+)
+DOC_STOP = re.compile(
+    r"^(?:the|our|a|an|its|their|we|i|it|they|and|or|in|on|at|by|of|to|for|with|from|have|has|had|keep|use|"
+    r"uses|using|show|shows|see|check|is|are|was|were|do|does|review|reviewed|also|all|any|some|every|each|this|"
+    r"that|these|those|there|which|who|what|how|when|where|so|but|then|yes|no|not|monthly|weekly|quarterly|"
+    r"annual|yearly|daily)\s+",
+    re.IGNORECASE,
+)
+EVIDENCE_GENERIC = {"plan", "plans", "review", "reviews", "system", "list", "lists", "file", "files", "form", "forms",
+                    "kpi", "kpis", "metrics", "board", "boards", "assessment", "assessments", "record", "records",
+                    "report", "reports", "standard", "standards", "study", "studies", "analysis", "analyses", "map",
+                    "maps", "chart", "charts", "protocol", "protocols", "roadmap", "contract", "contracts",
+                    "agreement", "agreements", "log", "logs", "minutes", "procedure", "procedures",
+                    "template", "templates", "policy", "survey", "surveys", "inventory", "manual", "database",
+                    "tracker", "checklist", "presentation", "certificate"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Found:
+    value: Any
+    span: str
+    start: int
+
+
+def _word_number(text: str) -> int | None:
+    text = text.lower().strip()
+    if text in WORD_NUMBERS:
+        return WORD_NUMBERS[text]
+    return None
+
+
+def _to_number(text: str) -> int | None:
+    text = text.strip()
+    if re.fullmatch(r"\d{1,3}(,\d{3})+|\d+", text):
+        return int(text.replace(",", ""))
+    return _word_number(text)
+
+
+def find_frequencies(clause: str) -> list[Found]:
+    found: list[Found] = []
+    for match in TIMES_PER.finditer(clause):
+        n = _to_number(match.group(1)) or 0
+        unit = match.group(4).lower()
+        per_year = n * {"year": 1, "yr": 1, "month": 12, "week": 52, "day": 365}[unit]
+        freq = (
+            "daily" if per_year >= 365 else "weekly" if per_year >= 52 else "monthly" if per_year >= 12
+            else "quarterly" if per_year >= 4 else "semi_annually" if per_year >= 2 else "annually"
+        )  # fmt: skip
+        found.append(Found(freq, match.group(0), match.start()))
+    for pattern, freq in FREQUENCY_PATTERNS:
+        for match in pattern.finditer(clause):
+            if any(f.start <= match.start() < f.start + len(f.span) for f in found):
+                continue
+            found.append(Found(freq, match.group(0), match.start()))
+    return sorted(found, key=lambda f: f.start)
+
+
+def find_percentages(clause: str) -> list[Found]:
+    found = [Found(float(m.group(1)), m.group(0), m.start()) for m in PERCENT.finditer(clause)]
+    for m in WORD_PERCENT.finditer(clause):
+        words = m.group(1).lower().replace("-", " ").split()
+        value = sum(WORD_NUMBERS.get(w, 0) for w in words) if "hundred" not in words else 100
+        found.append(Found(float(value), m.group(0), m.start()))
+    for m in RATIO.finditer(clause):
+        part, whole = int(m.group(1)), int(m.group(2))
+        if 0 < whole and part <= whole:
+            found.append(Found(round(100.0 * part / whole, 1), m.group(0), m.start()))
+    for m in FRACTION.finditer(clause):
+        found.append(Found(FRACTIONS[m.group(2).lower()], m.group(0), m.start()))
+    return sorted([f for f in found if 0 <= float(f.value) <= 100], key=lambda f: f.start)
+
+
+def find_numbers(clause: str) -> list[Found]:
+    """Whole numbers in a clause, skipping years, percentages, document numbers and times-per phrases."""
+    found = []
+    blocked = [(m.start(), m.end()) for p in (PERCENT, TIMES_PER, DOC_ID, WORD_PERCENT) for m in p.finditer(clause)]
+    for m in NUMBER.finditer(clause):
+        if any(s <= m.start() < e for s, e in blocked):
+            continue
+        value = _to_number(m.group(0))
+        if value is None or (1990 <= value <= 2100 and m.group(1)):
+            continue
+        if m.group(2) and m.group(2).lower() == "no":
+            continue  # "no" as a number is handled by the count parser's 'no <unit>' rule
+        found.append(Found(value, m.group(0), m.start()))
+    return found
+
+
+def find_evidence(text: str) -> list[str]:
+    """Named documents and records, as verbatim spans: document ids (SOP-QA-012) and noun phrases ending in a
+    document word ("the 2025 management review minutes"). Bare generic words ("the report") are not evidence."""
+    items: list[tuple[int, str]] = []
+    for m in DOC_ID.finditer(text):
+        if re.fullmatch(r"[A-Z]{1,2}\d|Q[1-4]|H[12]|FY\d+|20\d\d", m.group(1)):
+            continue
+        items.append((m.start(), m.group(1)))
+    for m in DOC_PHRASE.finditer(text):
+        phrase = m.group(1).strip(" ,;:.")
+        while True:
+            trimmed = DOC_STOP.sub("", phrase, count=1)
+            if trimmed == phrase:
+                break
+            phrase = trimmed
+        words = phrase.split()
+        if not words or (len(words) == 1 and words[0].lower() in EVIDENCE_GENERIC):
+            continue
+        if re.match(r"(?i)^(and|or|but|a|an|the)$", words[-1]):
+            continue
+        start = text.find(phrase, m.start())
+        if start < 0:
+            continue
+        items.append((start, phrase))
+    items.sort()
+    out: list[str] = []
+    for start, phrase in items:
+        if any(phrase.lower() in o.lower() or o.lower() in phrase.lower() for o in out):
+            longer = [o for o in out if o.lower() in phrase.lower() and o != phrase]
+            for o in longer:
+                out.remove(o)
+            if any(phrase.lower() in o.lower() for o in out):
+                continue
+        out.append(phrase)
+    return out
+
+
+def split_clauses(text: str) -> list[tuple[int, str]]:
+    """(start offset, clause) pieces: sentences, then on ';', ' but ', ' and ' when long. Offsets are into text."""
+    out: list[tuple[int, str]] = []
+    for m in re.finditer(r"[^.!?;\n]+[.!?;]?", text):
+        piece = m.group(0)
+        if not piece.strip():
+            continue
+        parts = re.split(r"(?i)(?<=\S)\s*(?:,\s*)?\b(?=but\b|although\b|however\b|whereas\b|except\b)", piece)
+        offset = m.start()
+        for part in parts:
+            idx = text.find(part, offset)
+            if part.strip():
+                lead = len(part) - len(part.lstrip())
+                out.append((idx + lead, part.strip()))
+            offset = idx + len(part)
+    return out

@@ -1,0 +1,301 @@
+"""The default extractor: offline and deterministic. Typed parsers per field type, option lexicons, negation, hedging
+and plans, and (when an embedder is given) MiniLM similarity between answer clauses and option descriptions.
+
+It never invents: a field with no supporting clause stays "not stated", and every value keeps the verbatim text it
+came from. Text in an answer is only ever data: nothing in it can change which fields exist, their options or a score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer
+from assistant.extraction.parsers import (
+    Found,
+    AFFIRM,
+    DENY,
+    NEGATION,
+    PARTLY,
+    PLANNED,
+    find_evidence,
+    find_frequencies,
+    find_numbers,
+    find_percentages,
+    split_clauses,
+)
+from assistant.protocol.models import AnswerField, FieldType, Option, Question
+from assistant.retrieval.bm25 import STOPWORDS, _stem
+from assistant.retrieval.embeddings import Embedder
+
+MAX_TEXT = 20_000
+GENERIC = {
+    "site", "how", "often", "does", "many", "which", "what", "your", "there", "any", "the", "this", "that", "these",
+    "who", "whom", "are", "is", "do", "you", "have", "has", "been", "for", "each", "every", "share", "number", "last",
+    "month", "year", "used", "use", "us", "describe", "give", "name", "kind", "type", "level", "quality",
+    "current", "show", "much", "cover", "covered", "happen", "happened", "take", "taken", "make", "made", "get",
+}  # fmt: skip
+EXAMPLE_CUE = re.compile(r"\b(for example|for instance|e\.g\.|last (year|month|quarter)|recently|in 20\d\d|once we|"
+                         r"when we|we had|there was|a case)\b", re.IGNORECASE)  # fmt: skip
+Span = tuple[int, int]
+
+
+def stems(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1}
+
+
+def field_cues(field: AnswerField) -> set[str]:
+    words = stems(f"{field.label} {field.follow_up or ''} {field.unit or ''} {field.id.replace('_', ' ')}")
+    return {w for w in words if w not in GENERIC}
+
+
+def option_terms(option: Option) -> tuple[set[str], set[str]]:
+    """(strong terms from id and label, weak terms from the description)."""
+    strong = stems(f"{option.id.replace('_', ' ')} {option.label}") - GENERIC
+    weak = stems(option.description) - GENERIC - strong
+    return strong, weak
+
+
+def negated_before(clause: str, start: int, window: int = 28) -> bool:
+    before = clause[max(0, start - window) : start]
+    return bool(NEGATION.search(before)) and not re.search(r"\b(not only|no longer than|no later)\b", before, re.I)
+
+
+def yes_no_value(field: AnswerField, clause: str, short_reply: bool) -> str:
+    if short_reply:
+        if AFFIRM.search(clause) and not PARTLY.search(clause) and not PLANNED.search(clause):
+            return "yes"
+        if DENY.search(clause) and not PLANNED.search(clause) and not PARTLY.search(clause):
+            return "no"
+    planned = bool(PLANNED.search(clause))
+    partly = bool(PARTLY.search(clause))
+    negated = bool(NEGATION.search(clause))
+    if planned and field.allow_planned:
+        return "planned"
+    if partly and field.allow_partly:
+        return "partly"
+    if negated or planned:
+        return "no"
+    return "yes"
+
+
+class RulesExtractor:
+    name = "rules"
+
+    def __init__(self, embedder: Embedder | None = None, option_threshold: float = 1.0) -> None:
+        self.embedder = embedder
+        self.option_threshold = option_threshold
+        self._option_vectors: dict[str, np.ndarray] = {}
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+    def _option_vecs(self, question: Question, field: AnswerField) -> np.ndarray | None:
+        if self.embedder is None or not field.options:
+            return None
+        key = f"{question.id}.{field.id}"
+        if key not in self._option_vectors:
+            texts = [f"{o.label}: {o.description}" for o in field.options]
+            self._option_vectors[key] = self.embedder.embed(texts)
+        return self._option_vectors[key]
+
+    def extract(self, question: Question, text: str, target_field: str | None = None) -> StructuredAnswer:
+        answer = empty_answer(question, [text], extractor=self.name)
+        body = text[:MAX_TEXT]
+        clauses = split_clauses(body)
+        if not clauses:
+            return answer
+        clause_stems = [stems(c) for _, c in clauses]
+        all_cues = {f.id: field_cues(f) for f in question.fields}
+        # a cue shared by most fields (e.g. "objectives") says little about which field a clause is about
+        counts: dict[str, int] = {}
+        for cue_set in all_cues.values():
+            for c in cue_set:
+                counts[c] = counts.get(c, 0) + 1
+        shared = {c for c, n in counts.items() if len(all_cues) > 2 and n > len(all_cues) / 2}
+        cues = {fid: c - shared for fid, c in all_cues.items()}
+        clause_vecs = self.embedder.embed([c for _, c in clauses]) if self.embedder is not None else None
+        same_type = {t: sum(f.type is t for f in question.fields) for t in FieldType}
+        short_reply = len(body.split()) <= 12
+
+        values = dict(answer.values)
+        for field in question.fields:
+            targeted = field.id == target_field
+            relevance = [len(cues[field.id] & s) for s in clause_stems]
+            if targeted:
+                relevance = [r + 5 for r in relevance]
+            alone = same_type[field.type] == 1
+            found = self._extract_field(
+                question, field, body, clauses, relevance, alone, targeted, short_reply and targeted, clause_vecs
+            )
+            if found is not None:
+                values[field.id] = found
+        answer.values = values
+        return answer
+
+    def _extract_field(
+        self,
+        question: Question,
+        field: AnswerField,
+        body: str,
+        clauses: list[tuple[int, str]],
+        relevance: list[int],
+        alone: bool,
+        targeted: bool,
+        short_reply: bool,
+        clause_vecs: np.ndarray | None,
+    ) -> FieldValue | None:
+        t = field.type
+        order = sorted(range(len(clauses)), key=lambda i: (-relevance[i], i))
+
+        def best_with(finder: Callable[[str], list[Found]], need: int) -> tuple[int, list[Found]] | None:
+            for i in order:
+                if relevance[i] < need:
+                    break
+                hits = finder(clauses[i][1])
+                if hits:
+                    return i, hits
+            return None
+
+        if t is FieldType.YES_NO:
+            need = 1 if not targeted else 0
+            for i in order:
+                if relevance[i] < max(need, 1) and not targeted:
+                    break
+                clause = clauses[i][1]
+                value = yes_no_value(field, clause, short_reply)
+                conf = 0.9 if short_reply else min(0.85, 0.45 + 0.1 * relevance[i])
+                return FieldValue(field=field.id, value=value, span=clause, confidence=conf)
+            return None
+
+        if t is FieldType.FREQUENCY:
+            need = 0 if (alone or targeted) else 1
+            hit = best_with(find_frequencies, need)
+            if hit is None:
+                return None
+            i, found = hit
+            first = found[0]
+            conf = 0.85 if (targeted or relevance[i] > 0) else 0.65
+            return FieldValue(field=field.id, value=first.value, span=first.span, confidence=conf)
+
+        if t is FieldType.PERCENTAGE:
+            need = 0 if (alone or targeted) else 1
+            hit = best_with(find_percentages, need)
+            if hit is None:
+                return None
+            i, found = hit
+            first = found[0]
+            return FieldValue(field=field.id, value=float(first.value), span=first.span, confidence=0.8)
+
+        if t is FieldType.COUNT:
+            return self._count(field, clauses, relevance, order, targeted)
+
+        if t in (FieldType.SINGLE_CHOICE, FieldType.MULTI_CHOICE):
+            return self._choice(question, field, body, clauses, relevance, targeted, clause_vecs)
+
+        if t is FieldType.EVIDENCE_LIST:
+            items = find_evidence(body)
+            if not items:
+                return None
+            start = body.find(items[0])
+            last = body.find(items[-1], start)
+            span = body[start : last + len(items[-1])] if last >= start else items[0]
+            return FieldValue(field=field.id, value=items, span=span, confidence=0.7)
+
+        # free text
+        if targeted:
+            stripped = body.strip()
+            return FieldValue(field=field.id, value=stripped, span=stripped, confidence=0.9) if stripped else None
+        for i in order:
+            clause = clauses[i][1]
+            if relevance[i] >= 2 or (relevance[i] >= 1 and EXAMPLE_CUE.search(clause)):
+                return FieldValue(field=field.id, value=clause, span=clause, confidence=0.5)
+            break
+        return None
+
+    def _count(
+        self,
+        field: AnswerField,
+        clauses: list[tuple[int, str]],
+        relevance: list[int],
+        order: list[int],
+        targeted: bool,
+    ) -> FieldValue | None:
+        unit_stems = stems(field.unit or "") | (stems(field.label) - GENERIC)
+        for i in order:
+            if relevance[i] < 1 and not targeted:
+                break
+            clause = clauses[i][1]
+            zero = re.search(r"\b(no|zero|none of (the|our))\s+(\w+\s+){0,2}?(\w+)", clause, re.IGNORECASE)
+            if zero and _stem(zero.group(4).lower()) in unit_stems:
+                return FieldValue(field=field.id, value=0, span=zero.group(0), confidence=0.7)
+            numbers = find_numbers(clause)
+            if not numbers:
+                continue
+            if targeted and len(numbers) == 1:
+                n = numbers[0]
+                return FieldValue(field=field.id, value=n.value, span=n.span, confidence=0.85)
+            # prefer the number closest to a unit word
+            best = None
+            for n in numbers:
+                after = clause[n.start : n.start + len(n.span) + 40]
+                near = stems(" ".join(re.findall(r"[A-Za-z]+", after)[:4]))
+                before = stems(" ".join(re.findall(r"[A-Za-z]+", clause[max(0, n.start - 30) : n.start])[-3:]))
+                score = 2 * len(near & unit_stems) + len(before & unit_stems)
+                if best is None or score > best[0]:
+                    best = (score, n)
+            if best is not None and (best[0] > 0 or targeted):
+                n = best[1]
+                conf = 0.8 if best[0] > 0 else 0.6
+                return FieldValue(field=field.id, value=n.value, span=n.span, confidence=conf)
+        return None
+
+    def _choice(
+        self,
+        question: Question,
+        field: AnswerField,
+        body: str,
+        clauses: list[tuple[int, str]],
+        relevance: list[int],
+        targeted: bool,
+        clause_vecs: np.ndarray | None,
+    ) -> FieldValue | None:
+        options = field.options or []
+        option_vecs = self._option_vecs(question, field)
+        scored: list[tuple[float, int, int]] = []  # (score, option index, clause index)
+        for ci, (_, clause) in enumerate(clauses):
+            cstems = stems(clause)
+            for oi, option in enumerate(options):
+                strong, weak = option_terms(option)
+                hits = strong & cstems
+                if hits:
+                    # a negated mention ("we don't use MES") does not count
+                    positions = [m.start() for h in hits for m in re.finditer(re.escape(h), clause.lower())]
+                    if positions and all(negated_before(clause, p) for p in positions):
+                        continue
+                lexical = (len(hits) / max(1, len(strong))) * 1.2 + 0.25 * len(weak & cstems)
+                similarity = 0.0
+                if clause_vecs is not None and option_vecs is not None:
+                    similarity = float(clause_vecs[ci] @ option_vecs[oi])
+                score = lexical + max(0.0, similarity - 0.3) * 2.0
+                if targeted or relevance[ci] > 0:
+                    score += 0.15
+                scored.append((score, oi, ci))
+        threshold = self.option_threshold
+        chosen = [s for s in scored if s[0] >= threshold]
+        if not chosen:
+            return None
+        if field.type is FieldType.SINGLE_CHOICE:
+            score, oi, ci = max(chosen, key=lambda s: (s[0], -s[2], -s[1]))
+            conf = min(0.9, 0.4 + 0.25 * score)
+            return FieldValue(field=field.id, value=options[oi].id, span=clauses[ci][1], confidence=conf)
+        picked: dict[int, tuple[float, int]] = {}
+        for score, oi, ci in chosen:
+            if oi not in picked or score > picked[oi][0]:
+                picked[oi] = (score, ci)
+        ids = [options[oi].id for oi in sorted(picked)]
+        used = sorted({ci for _, ci in picked.values()})
+        start = clauses[used[0]][0]
+        end = clauses[used[-1]][0] + len(clauses[used[-1]][1])
+        conf = min(0.9, 0.4 + 0.2 * min(s for s, _ in picked.values()))
+        return FieldValue(field=field.id, value=ids, span=body[start:end], confidence=conf)
