@@ -379,8 +379,11 @@ class InterviewEngine:
             return Step(state=state, messages=["Paused. Everything so far is saved; say 'resume' when ready."],
                         quick_replies=["Resume"])  # fmt: skip
         if state.phase is Phase.FACTS:
-            return Step(state=state, messages=["Please answer yes or no first.",
-                                               self._fact_prompt(state.pending_facts[0])], quick_replies=["Yes", "No"])
+            return Step(
+                state=state,
+                messages=["Please answer yes or no first.", self._fact_prompt(state.pending_facts[0])],
+                quick_replies=["Yes", "No"],
+            )
         if command == "back":
             return self._back(state)
         if state.current is None:
@@ -407,8 +410,9 @@ class InterviewEngine:
             values = dict(state.draft.values)
             values[state.pending_field] = FieldValue(field=state.pending_field, source="declined")
             state.draft = state.draft.model_copy(update={"values": values})
-            return self._follow_up_or_confirm(state, ["Fine, left as not stated."],
-                                              [SaveDraft(question_id=question.id, answer=state.draft)])
+            return self._follow_up_or_confirm(
+                state, ["Fine, left as not stated."], [SaveDraft(question_id=question.id, answer=state.draft)]
+            )
         if command == "edit":
             return self._edit(state, question, arg or "")
         if command == "confirm":
@@ -456,8 +460,11 @@ class InterviewEngine:
                                       source="edited")  # fmt: skip
         state.draft = draft.model_copy(update={"values": values})
         if state.phase is not Phase.CONFIRM:
-            return self._follow_up_or_confirm(state, [f"Set {field.label} to {show_value(value)}."],
-                                              [SaveDraft(question_id=question.id, answer=state.draft)])
+            return self._follow_up_or_confirm(
+                state,
+                [f"Set {field.label} to {show_value(value)}."],
+                [SaveDraft(question_id=question.id, answer=state.draft)],
+            )
         return Step(state=state, messages=[f"Set {field.label} to {show_value(value)}.", card_text(question,
                     state.draft)], quick_replies=["Confirm"],
                     effects=[SaveDraft(question_id=question.id, answer=state.draft)])  # fmt: skip

@@ -145,7 +145,9 @@ class AssessmentService:
             assessment_id, interviewee, role, self.protocol.ref, state.model_dump_json(), now
         )
         step = self.engine.start(state)
-        return self._commit(state, step.state, step.messages, step.quick_replies, [e.model_dump() for e in step.effects])
+        return self._commit(
+            state, step.state, step.messages, step.quick_replies, [e.model_dump() for e in step.effects]
+        )
 
     def resume_interview(self, interview_id: int) -> Turn:
         raw, revision = self.store.load_interview(interview_id)

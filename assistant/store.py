@@ -288,7 +288,9 @@ class Store:
             assert assessment is not None
             old_facts = dict(assessment.facts or {})
             assessment.facts = dict(effect["facts"])
-            s.add(_audit(now, who, "set_facts", "assessment", str(assessment.id), old_facts, assessment.facts, protocol))
+            s.add(
+                _audit(now, who, "set_facts", "assessment", str(assessment.id), old_facts, assessment.facts, protocol)
+            )
             return
         qid = effect["question_id"]
         latest = s.scalar(
@@ -320,9 +322,9 @@ class Store:
                 .subquery()
             )
             rows = s.scalars(
-                select(AnswerRow).join(
-                    latest, (AnswerRow.question_id == latest.c.question_id) & (AnswerRow.version == latest.c.v)
-                ).where(AnswerRow.assessment_id == assessment_id)
+                select(AnswerRow)
+                .join(latest, (AnswerRow.question_id == latest.c.question_id) & (AnswerRow.version == latest.c.v))
+                .where(AnswerRow.assessment_id == assessment_id)
             ).all()
             return {
                 r.question_id: {"status": r.status, "answer": r.answer, "na_justification": r.na_justification,

@@ -153,4 +153,3 @@ class _Scripted:
         if isinstance(item, Exception):
             raise item
         return self.schema.model_validate(item)
-

@@ -49,9 +49,7 @@ class StructuredAnswer(BaseModel):
         return [
             k
             for k, v in self.values.items()
-            if v.value is not None
-            and v.source == "extracted"
-            and not (v.span and any(v.span in t for t in self.texts))
+            if v.value is not None and v.source == "extracted" and not (v.span and any(v.span in t for t in self.texts))
         ]
 
 

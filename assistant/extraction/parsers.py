@@ -50,28 +50,54 @@ DENY = re.compile(r"^\s*(no|nope|nah|not really|not at all|negative|we don'?t|we
 FREQUENCY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p, re.IGNORECASE), f)
     for p, f in [
-        (r"\b(continuous(ly)?|real[- ]time|live (data|dashboard|monitoring)|online monitoring|24/7|around the clock|"
-         r"in-line|inline)\b", "continuous"),
+        (
+            r"\b(continuous(ly)?|real[- ]time|live (data|dashboard|monitoring)|online monitoring|24/7|around the clock|"
+            r"in-line|inline)\b",
+            "continuous",
+        ),
         (r"\b(twice|two times|2x|2 times) (a|per|each) (day|shift)\b", "daily"),
-        (r"\b(daily|every day|each day|per day|a day|every shift|each shift|per shift|once a shift|"
-         r"once per shift|start of (each|every) shift|shift handover|tier[- ]?1)\b", "daily"),
-        (r"\b(weekly|every week|each week|per week|a week|once a week|fortnightly|every (two|2) weeks|biweekly|"
-         r"bi-weekly)\b", "weekly"),
-        (r"\b(monthly|every month|each month|per month|a month|once a month|12 times a year|"
-         r"twelve times a year|12x (a|per) year)\b", "monthly"),
-        (r"\b(twice (a|per|each) (year|yr)|two times (a|per) year|2x (a|per) (year|yr)|2 times (a|per) year|"
-         r"semi[- ]?annual(ly)?|bi-?annual(ly)?|half[- ]?year(ly)?|every (six|6) months|each half|h1 and h2)\b",
-         "semi_annually"),
-        (r"\b(quarterly|every quarter|each quarter|per quarter|a quarter|once a quarter|every (three|3) months|"
-         r"(four|4) times (a|per) (year|yr)|4x (a|per) (year|yr)|q[1-4] review|quarterly basis)\b", "quarterly"),
-        (r"\b(every (two|three|four|five|2|3|4|5|few|couple of) years|every other year|biennial(ly)?|"
-         r"once every (two|three|2|3) years|triennial)\b", "every_few_years"),
-        (r"\b(annual(ly)?|yearly|every year|each year|per year|once a year|once per year|a year|"
-         r"once annually|year-end)\b", "annually"),
-        (r"\b(ad[- ]hoc|as needed|when needed|if needed|as required|when required|on demand|only when|"
-         r"when something (happens|goes wrong)|after (an|a) (incident|event|deviation|problem)|reactive(ly)?|"
-         r"case by case|occasionally|now and then|sporadic(ally)?|irregular(ly)?|from time to time|"
-         r"when there'?s a problem)\b", "ad_hoc"),
+        (
+            r"\b(daily|every day|each day|per day|a day|every shift|each shift|per shift|once a shift|"
+            r"once per shift|start of (each|every) shift|shift handover|tier[- ]?1)\b",
+            "daily",
+        ),
+        (
+            r"\b(weekly|every week|each week|per week|a week|once a week|fortnightly|every (two|2) weeks|biweekly|"
+            r"bi-weekly)\b",
+            "weekly",
+        ),
+        (
+            r"\b(monthly|every month|each month|per month|a month|once a month|12 times a year|"
+            r"twelve times a year|12x (a|per) year)\b",
+            "monthly",
+        ),
+        (
+            r"\b(twice (a|per|each) (year|yr)|two times (a|per) year|2x (a|per) (year|yr)|2 times (a|per) year|"
+            r"semi[- ]?annual(ly)?|bi-?annual(ly)?|half[- ]?year(ly)?|every (six|6) months|each half|h1 and h2)\b",
+            "semi_annually",
+        ),
+        (
+            r"\b(quarterly|every quarter|each quarter|per quarter|a quarter|once a quarter|every (three|3) months|"
+            r"(four|4) times (a|per) (year|yr)|4x (a|per) (year|yr)|q[1-4] review|quarterly basis)\b",
+            "quarterly",
+        ),
+        (
+            r"\b(every (two|three|four|five|2|3|4|5|few|couple of) years|every other year|biennial(ly)?|"
+            r"once every (two|three|2|3) years|triennial)\b",
+            "every_few_years",
+        ),
+        (
+            r"\b(annual(ly)?|yearly|every year|each year|per year|once a year|once per year|a year|"
+            r"once annually|year-end)\b",
+            "annually",
+        ),
+        (
+            r"\b(ad[- ]hoc|as needed|when needed|if needed|as required|when required|on demand|only when|"
+            r"when something (happens|goes wrong)|after (an|a) (incident|event|deviation|problem)|reactive(ly)?|"
+            r"case by case|occasionally|now and then|sporadic(ally)?|irregular(ly)?|from time to time|"
+            r"when there'?s a problem)\b",
+            "ad_hoc",
+        ),
         (r"\b(never|not at all|no review|not reviewed)\b", "never"),
     ]
 ]
@@ -80,9 +106,7 @@ TIMES_PER = re.compile(
     re.IGNORECASE,
 )
 
-PERCENT = re.compile(
-    r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(%|percent\b|per cent\b|pct\b)", re.IGNORECASE
-)
+PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(%|percent\b|per cent\b|pct\b)", re.IGNORECASE)
 WORD_PERCENT = re.compile(
     r"\b((?:ninety|eighty|seventy|sixty|fifty|forty|thirty|twenty|ten)(?:[- ](?:one|two|three|four|five|six|seven|"
     r"eight|nine))?|a hundred|one hundred|hundred)\s*(percent|per cent|%)",
@@ -94,7 +118,8 @@ FRACTION = re.compile(
     re.IGNORECASE,
 )
 NUMBER = re.compile(
-    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.%]|\.\d)|\b(" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True))
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.%]|\.\d)|\b("
+    + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True))
     + r")\b",
     re.IGNORECASE,
 )

@@ -1,0 +1,145 @@
+"""Pure formatting of service results for the UI: Markdown, tables and an SVG radar chart. No logic, no I/O."""
+
+from __future__ import annotations
+
+import html
+import math
+
+from assistant.extraction.models import StructuredAnswer
+from assistant.interview import InterviewState, Phase, show_value
+from assistant.protocol.models import Protocol
+from assistant.retrieval.index import NO_STRONG_GUIDANCE
+from assistant.retrieval.models import Passage
+from assistant.rubric import SiteProfile
+
+CARD_HEADERS = ["field", "label", "value", "supporting text", "confidence"]
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def passages_markdown(passages: list[Passage], message: str | None = None) -> str:
+    """Passages with their citations; each expands to the passage itself."""
+    if not passages:
+        return message or NO_STRONG_GUIDANCE
+    blocks = []
+    for p in passages:
+        tag = "linked to this question" if p.linked else f"similarity {p.dense:.2f}" if p.dense is not None else ""
+        blocks.append(
+            f"<details><summary><b>{esc(p.title)}</b> · {esc(p.citation())} <small>({tag})</small></summary>\n\n"
+            f"{esc(p.text)}\n\n<small>{esc(p.path)}</small></details>"
+        )
+    return "\n\n".join(blocks)
+
+
+def question_panel(protocol: Protocol, state: InterviewState | None) -> str:
+    if state is None:
+        return "Start or resume an interview to see the current question here."
+    if state.phase is Phase.FACTS:
+        return "### About the site\nA few yes/no questions decide which protocol questions apply."
+    if state.current is None:
+        return "### All done\nEvery question for your role has an answer. See the Results tab."
+    q = protocol.question(state.current)
+    if q is None:
+        return ""
+    area = protocol.area(q.area)
+    return (
+        f"### {q.id} · {q.topic}\n*{area.name if area else q.area}*\n\n**{q.text}**\n\n"
+        f"**What a complete answer covers.** {q.respondent_guidance}"
+    )
+
+
+def progress_markdown(protocol: Protocol, state: InterviewState | None, progress: dict[str, tuple[int, int]]) -> str:
+    if state is None:
+        return ""
+    lines = [f"**Progress** · {state.interviewee} ({state.role}) · {state.protocol}"]
+    for area in protocol.meta.areas:
+        done, total = progress.get(area.id, (0, 0))
+        if total:
+            lines.append(f"- {area.name}: {done}/{total}")
+    return "\n".join(lines)
+
+
+def card_rows(protocol: Protocol, state: InterviewState | None) -> list[list[str]]:
+    if state is None or state.current is None:
+        return []
+    q = protocol.question(state.current)
+    answer: StructuredAnswer | None = state.draft
+    if q is None:
+        return []
+    rows = []
+    for f in q.fields:
+        v = answer.values.get(f.id) if answer else None
+        value = "" if v is None or v.value is None else show_value(v.value)
+        rows.append([f.id, f.label, value, (v.span or "") if v else "", f"{v.confidence:.2f}" if v and v.value else ""])
+    return rows
+
+
+def chat_messages(lines: list[str]) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": line} for line in lines if line]
+
+
+def profile_rows(profile: SiteProfile) -> list[list[str]]:
+    rows = []
+    for a in profile.areas:
+        dist = " ".join(f"L{k}:{v}" for k, v in a.distribution.items() if v)
+        score = "-" if a.score is None else f"{a.score:.2f}"
+        rows.append([a.name, score, a.level_name or "-", f"{a.assessed}/{a.applicable}", str(a.na), dist])
+    return rows
+
+
+def profile_summary(profile: SiteProfile) -> str:
+    overall = "-" if profile.overall is None else f"{profile.overall:.2f}"
+    evidence = "-" if profile.evidence_share is None else f"{profile.evidence_share * 100:.0f}%"
+    return (
+        f"**Overall {overall}** · completeness {profile.completeness * 100:.0f}% · answers with evidence {evidence} · "
+        f"{profile.protocol}\n\n*Our self-assessment rubric (our interpretation of QMM), not an FDA rating.*"
+    )
+
+
+def question_traces(profile: SiteProfile) -> str:
+    blocks = []
+    for q in profile.questions:
+        if q.status == "scored":
+            trace = "\n".join(f"- {'✅' if r.met else '❌'} {esc(r.describe())}" + (f" — {esc(r.why)}" if r.why else "")
+                              for r in q.trace)  # fmt: skip
+            need = "; ".join(esc(r.why or r.describe()) for r in q.missing_for_next) or "top level reached"
+            blocks.append(
+                f"<details><summary>{q.question_id} · {esc(q.topic)}: <b>level {q.level} ({q.level_name})</b>"
+                f"</summary>\n\n**Next level needs:** {need}\n\n{trace}\n</details>"
+            )
+        elif q.status == "na":
+            blocks.append(f"- {q.question_id} · {esc(q.topic)}: N/A ({esc(q.na_justification or '')})")
+        else:
+            blocks.append(f"- {q.question_id} · {esc(q.topic)}: {q.status.replace('_', ' ')}")
+    return "\n\n".join(blocks)
+
+
+def radar_svg(profile: SiteProfile, prefixes: dict[str, str] | None = None, size: int = 360) -> str:
+    """The five area scores on a 0-5 radar, as inline SVG (no plotting library needed)."""
+    areas = profile.areas
+    n = len(areas)
+    cx = cy = size / 2
+    radius = size / 2 - 70
+
+    def point(i: int, value: float) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * i / n
+        return cx + radius * value / 5 * math.cos(angle), cy + radius * value / 5 * math.sin(angle)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" role="img" '
+             f'aria-label="Practice-area scores">']  # fmt: skip
+    for level in range(1, 6):
+        ring = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, level) for i in range(n)))
+        parts.append(f'<polygon points="{ring}" fill="none" stroke="#ccc" stroke-width="1"/>')
+    for i, a in enumerate(areas):
+        x, y = point(i, 6.6)
+        label = (prefixes or {}).get(a.area, a.name[:12])
+        score = "-" if a.score is None else f"{a.score:.1f}"
+        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="12" text-anchor="middle"><title>{esc(a.name)}</title>'
+                     f"{esc(label)} {score}</text>")  # fmt: skip
+    scores = [a.score or 0.0 for a in areas]
+    shape = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, s) for i, s in enumerate(scores)))
+    parts.append(f'<polygon points="{shape}" fill="rgba(37,99,235,0.3)" stroke="#2563eb" stroke-width="2"/>')
+    parts.append("</svg>")
+    return "".join(parts)
