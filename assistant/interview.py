@@ -428,10 +428,7 @@ class InterviewEngine:
         return Step(state=state, messages=["That command does not apply here."])
 
     def _back(self, state: InterviewState) -> Step:
-        if state.current in state.history:
-            index = state.history.index(state.current)
-        else:
-            index = len(state.history)
+        index = state.history.index(state.current) if state.current in state.history else len(state.history)
         if index == 0:
             return Step(state=state, messages=["This is the first question."])
         previous = state.history[index - 1]

@@ -47,7 +47,7 @@ class Server:
                     return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError((self.data_dir / "server.log").read_text(errors="replace")[-2000:])
+                    raise RuntimeError((self.data_dir / "server.log").read_text(errors="replace")[-2000:]) from None
                 time.sleep(0.5)
         raise RuntimeError("server did not start in 120 s")
 

@@ -202,7 +202,7 @@ def find_percentages(clause: str) -> list[Found]:
         found.append(Found(float(value), m.group(0), m.start()))
     for m in RATIO.finditer(clause):
         part, whole = int(m.group(1)), int(m.group(2))
-        if 0 < whole and part <= whole:
+        if whole > 0 and part <= whole:
             found.append(Found(round(100.0 * part / whole, 1), m.group(0), m.start()))
     for m in FRACTION.finditer(clause):
         found.append(Found(FRACTIONS[m.group(2).lower()], m.group(0), m.start()))
@@ -251,7 +251,7 @@ def find_evidence(text: str) -> list[str]:
         items.append((start, phrase))
     items.sort()
     out: list[str] = []
-    for start, phrase in items:
+    for _start, phrase in items:
         if any(phrase.lower() in o.lower() or o.lower() in phrase.lower() for o in out):
             longer = [o for o in out if o.lower() in phrase.lower() and o != phrase]
             for o in longer:

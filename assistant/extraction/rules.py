@@ -14,12 +14,12 @@ import numpy as np
 
 from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer
 from assistant.extraction.parsers import (
-    Found,
     AFFIRM,
     DENY,
     NEGATION,
     PARTLY,
     PLANNED,
+    Found,
     find_evidence,
     find_frequencies,
     find_numbers,
