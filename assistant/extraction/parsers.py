@@ -27,7 +27,7 @@ NEGATION = re.compile(
     re.IGNORECASE,
 )
 PLANNED = re.compile(
-    r"\b(plan(ned|ning)?|will (be|have|start|introduce|roll)|next (year|quarter|month)|by (end of )?(20\d\d|q[1-4])|"
+    r"\b(planned|planning|plan(s)? to|will (be|have|start|introduce|roll)|next (year|quarter|month)|by (end of )?(20\d\d|q[1-4])|"
     r"going to|intend|budgeted|on the roadmap|not yet|in 20\d\d we will|being (set up|introduced|developed|drafted|"
     r"rolled out)|in preparation|under development|upcoming)\b",
     re.IGNORECASE,
@@ -125,33 +125,37 @@ NUMBER = re.compile(
 )
 
 DOC_NOUNS = (
-    r"sops?|procedures?|polic(?:y|ies)|manual|reports?|minutes|dashboards?|scorecards?|score ?cards?|records?|logs?|"
-    r"logbooks?|registers?|matri(?:x|ces)|plans?|surveys?|survey results|charters?|agendas?|trackers?|"
-    r"spreadsheets?|audit reports?|assessments?|kpis?|metrics|charts?|trend reports?|"
-    r"presentations?|slides?|decks?|newsletters?|certificates?|forms?|checklists?|templates?|"
-    r"guidelines?|standards?|work instructions?|protocols?|apr|pqr|aprs|pqrs|annual product reviews?|"
-    r"product quality reviews?|boards?|roadmap|agreements?|contracts?|lists?|inventor(?:y|ies)|maps?|studies|"
-    r"study|analys[ie]s"
+    r"sops?|procedures?|polic(?:y|ies)|manuals?|reports?|minutes|dashboards?|scorecards?|score ?cards?|records?|"
+    r"logs?|logbooks?|registers?|matri(?:x|ces)|plans?|surveys?|charters?|agendas?|trackers?|spreadsheets?|"
+    r"assessments?|kpis?|metrics|charts?|presentations?|slides?|decks?|packs?|newsletters?|certificates?|forms?|"
+    r"checklists?|templates?|guidelines?|standards?|work instructions?|protocols?|aprs?|pqrs?|"
+    r"annual product reviews?|product quality reviews?|boards?|roadmaps?|agreements?|contracts?|lists?|"
+    r"inventor(?:y|ies)|maps?|studies|study|analys[ie]s|questionnaires?|appraisals?|digests?|documents?|"
+    r"playbooks?|walls?|binders?|folders?|files?|databases?|libraries|library|portals?|posters?|letters?|"
+    r"emails?|memos?|charters?|matrices|summar(?:y|ies)|audits?|trend reports?|reviews?"
 )
+DOC_PHRASE = re.compile(r"\b(?:[\w'&/().-]+\s+){0,4}?(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
 DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_ ][A-Z]{1,6})?[-_ ]?\d{2,5}(?:[-.]\d+)?)\b")
-DOC_PHRASE = re.compile(
-    r"\b((?:(?:the|our|a|an|its|their)\s+)?(?:[\w'&/()-]+\s+){0,5}?(?:" + DOC_NOUNS + r"))\b",
-    re.IGNORECASE,
+DETERMINERS = {"the", "our", "a", "an", "their", "its", "this", "that", "these", "those", "each", "every", "my"}
+FUNCTION_WORDS = set(
+    """
+    i we you he she it they me us them my your his her and or but if then so because as at by for from in into of on
+    onto to with without about after before over under between through during per via is are was were be been being am
+    do does did done have has had having will would shall should can could may might must not no never also just only
+    even still maybe perhaps probably really quite very all any some most many much more less few there here where
+    when which who whom whose what how why that's it's there's they're we're i'm i've we've don't doesn't didn't
+    isn't aren't wasn't weren't haven't hasn't can't won't think believe guess sure see look looked check checked
+    use used uses using run runs ran keep kept go goes went get gets got put rely relies relied write writes wrote
+    written writing asking ask asks asked show shows showed tell said say says like yes yeah honest lots lot plus
+    than up down out off again once twice whether either neither both such own same other another new
+    documented recorded logged stored filed kept captured listed tracked reviewed updated signed
+    """.split()
 )
-DOC_STOP = re.compile(
-    r"^(?:the|our|a|an|its|their|we|i|it|they|and|or|in|on|at|by|of|to|for|with|from|have|has|had|keep|use|"
-    r"uses|using|show|shows|see|check|is|are|was|were|do|does|review|reviewed|also|all|any|some|every|each|this|"
-    r"that|these|those|there|which|who|what|how|when|where|so|but|then|yes|no|not|monthly|weekly|quarterly|"
-    r"annual|yearly|daily)\s+",
-    re.IGNORECASE,
-)
-EVIDENCE_GENERIC = {"plan", "plans", "review", "reviews", "system", "list", "lists", "file", "files", "form", "forms",
-                    "kpi", "kpis", "metrics", "board", "boards", "assessment", "assessments", "record", "records",
-                    "report", "reports", "standard", "standards", "study", "studies", "analysis", "analyses", "map",
-                    "maps", "chart", "charts", "protocol", "protocols", "roadmap", "contract", "contracts",
-                    "agreement", "agreements", "log", "logs", "minutes", "procedure", "procedures",
-                    "template", "templates", "policy", "survey", "surveys", "inventory", "manual", "database",
-                    "tracker", "checklist", "presentation", "certificate"}  # fmt: skip
+WEAK_NOUNS = {"plan", "plans", "procedure", "procedures", "policy", "policies", "system", "survey", "surveys",
+              "metrics", "records", "record", "review", "reviews", "assessment", "assessments", "analysis",
+              "analyses", "study", "studies", "dashboards", "audit", "audits", "charts", "chart", "kpis", "kpi",
+              "documents", "document", "files", "file", "lists", "list", "forms", "form", "reports", "report",
+              "standards", "standard", "letters", "emails", "boards", "board", "protocols", "protocol"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -225,39 +229,54 @@ def find_numbers(clause: str) -> list[Found]:
     return found
 
 
+def _trim_phrase(words: list[str]) -> list[str]:
+    """Keep the noun and the modifiers right before it; stop at the first function word (verbs, pronouns...)."""
+    kept = [words[-1]]
+    for word in reversed(words[:-1]):
+        bare = word.lower().strip(",;:")
+        if bare in DETERMINERS:
+            kept.insert(0, word)
+            break
+        if bare in FUNCTION_WORDS or word.endswith((",", ";", ":")):
+            break
+        kept.insert(0, word)
+    return kept
+
+
 def find_evidence(text: str) -> list[str]:
     """Named documents and records, as verbatim spans: document ids (SOP-QA-012) and noun phrases ending in a
-    document word ("the 2025 management review minutes"). Bare generic words ("the report") are not evidence."""
+    document word ("the 2025 management review minutes"). Generic mentions ("a written plan", "batch records"),
+    negated ones ("there's no procedure") and bare words are not evidence."""
     items: list[tuple[int, str]] = []
     for m in DOC_ID.finditer(text):
-        if re.fullmatch(r"[A-Z]{1,2}\d|Q[1-4]|H[12]|FY\d+|20\d\d", m.group(1)):
+        if re.fullmatch(r"[A-Z]{1,2}\d|Q[1-4]|H[12]|FY\d+|20\d\d|ISO \d+", m.group(1)):
             continue
         items.append((m.start(), m.group(1)))
     for m in DOC_PHRASE.finditer(text):
-        phrase = m.group(1).strip(" ,;:.")
-        while True:
-            trimmed = DOC_STOP.sub("", phrase, count=1)
-            if trimmed == phrase:
-                break
-            phrase = trimmed
-        words = phrase.split()
-        if not words or (len(words) == 1 and words[0].lower() in EVIDENCE_GENERIC):
-            continue
-        if re.match(r"(?i)^(and|or|but|a|an|the)$", words[-1]):
-            continue
+        words = m.group(0).split()
+        kept = _trim_phrase(words)
+        phrase = " ".join(kept)
         start = text.find(phrase, m.start())
         if start < 0:
+            continue
+        before = text[max(0, start - 30) : start]
+        if NEGATION.search(before.split(".")[-1]):
+            continue
+        modifiers = [w for w in kept[:-1] if w.lower() not in DETERMINERS]
+        has_determiner = len(kept) > len(modifiers) + 1
+        specific = any(re.search(r"[A-Z0-9&]", w) for w in modifiers)
+        noun = kept[-1].lower()
+        if not modifiers and (noun in WEAK_NOUNS or noun.rstrip("s") in WEAK_NOUNS or not specific):
+            continue
+        if noun in WEAK_NOUNS and not (has_determiner or specific):
             continue
         items.append((start, phrase))
     items.sort()
     out: list[str] = []
     for _start, phrase in items:
-        if any(phrase.lower() in o.lower() or o.lower() in phrase.lower() for o in out):
-            longer = [o for o in out if o.lower() in phrase.lower() and o != phrase]
-            for o in longer:
-                out.remove(o)
-            if any(phrase.lower() in o.lower() for o in out):
-                continue
+        if any(phrase.lower() in o.lower() for o in out):
+            continue
+        out = [o for o in out if o.lower() not in phrase.lower()]
         out.append(phrase)
     return out
 

@@ -51,11 +51,21 @@ def field_cues(field: AnswerField) -> set[str]:
     return {w for w in words if w not in GENERIC}
 
 
-def option_terms(option: Option) -> tuple[set[str], set[str]]:
-    """(strong terms from id and label, weak terms from the description)."""
-    strong = stems(f"{option.id.replace('_', ' ')} {option.label}") - GENERIC
-    weak = stems(option.description) - GENERIC - strong
+def option_terms(option: Option, shared: set[str] = frozenset()) -> tuple[set[str], set[str]]:  # type: ignore[assignment]
+    """(strong terms from id and label, weak terms from the description). Terms shared by several options of the
+    field are not strong: they cannot tell the options apart."""
+    strong_all = stems(f"{option.id.replace('_', ' ')} {option.label}") - GENERIC
+    strong = (strong_all - shared) or strong_all
+    weak = stems(option.description) - GENERIC - strong_all - shared
     return strong, weak
+
+
+def shared_terms(options: list[Option]) -> set[str]:
+    counts: dict[str, int] = {}
+    for o in options:
+        for t in stems(f"{o.id.replace('_', ' ')} {o.label}") - GENERIC:
+            counts[t] = counts.get(t, 0) + 1
+    return {t for t, n in counts.items() if n > 1}
 
 
 def negated_before(clause: str, start: int, window: int = 28) -> bool:
@@ -84,10 +94,23 @@ def yes_no_value(field: AnswerField, clause: str, short_reply: bool) -> str:
 class RulesExtractor:
     name = "rules"
 
-    def __init__(self, embedder: Embedder | None = None, option_threshold: float = 1.0) -> None:
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        option_threshold: float = 1.2,
+        sim_floor: float = 0.4,
+        field_sim_floor: float = 0.35,
+        field_sim_weight: float = 8.0,
+        yes_no_min: float = 2.0,
+    ) -> None:
         self.embedder = embedder
         self.option_threshold = option_threshold
+        self.sim_floor = sim_floor
+        self.field_sim_floor = field_sim_floor
+        self.field_sim_weight = field_sim_weight
+        self.yes_no_min = yes_no_min
         self._option_vectors: dict[str, np.ndarray] = {}
+        self._field_vectors: dict[str, np.ndarray] = {}
 
     # --- helpers -----------------------------------------------------------------------------------------------
     def _option_vecs(self, question: Question, field: AnswerField) -> np.ndarray | None:
@@ -98,6 +121,14 @@ class RulesExtractor:
             texts = [f"{o.label}: {o.description}" for o in field.options]
             self._option_vectors[key] = self.embedder.embed(texts)
         return self._option_vectors[key]
+
+    def _field_vecs(self, question: Question) -> np.ndarray | None:
+        if self.embedder is None:
+            return None
+        if question.id not in self._field_vectors:
+            texts = [f"{f.label}. {f.follow_up or ''}" for f in question.fields]
+            self._field_vectors[question.id] = self.embedder.embed(texts)
+        return self._field_vectors[question.id]
 
     def extract(self, question: Question, text: str, target_field: str | None = None) -> StructuredAnswer:
         answer = empty_answer(question, [text], extractor=self.name)
@@ -118,10 +149,17 @@ class RulesExtractor:
         same_type = {t: sum(f.type is t for f in question.fields) for t in FieldType}
         short_reply = len(body.split()) <= 12
 
+        field_vecs = self._field_vecs(question)
+        sims = (clause_vecs @ field_vecs.T) if clause_vecs is not None and field_vecs is not None else None
         values = dict(answer.values)
-        for field in question.fields:
+        for fi, field in enumerate(question.fields):
             targeted = field.id == target_field
-            relevance = [len(cues[field.id] & s) for s in clause_stems]
+            relevance = [float(len(cues[field.id] & s)) for s in clause_stems]
+            if sims is not None:
+                relevance = [
+                    r + self.field_sim_weight * max(0.0, float(sims[ci, fi]) - self.field_sim_floor)
+                    for ci, r in enumerate(relevance)
+                ]
             if targeted:
                 relevance = [r + 5 for r in relevance]
             alone = same_type[field.type] == 1
@@ -139,7 +177,7 @@ class RulesExtractor:
         field: AnswerField,
         body: str,
         clauses: list[tuple[int, str]],
-        relevance: list[int],
+        relevance: list[float],
         alone: bool,
         targeted: bool,
         short_reply: bool,
@@ -158,9 +196,8 @@ class RulesExtractor:
             return None
 
         if t is FieldType.YES_NO:
-            need = 1 if not targeted else 0
             for i in order:
-                if relevance[i] < max(need, 1) and not targeted:
+                if relevance[i] < self.yes_no_min and not targeted:
                     break
                 clause = clauses[i][1]
                 value = yes_no_value(field, clause, short_reply)
@@ -217,7 +254,7 @@ class RulesExtractor:
         self,
         field: AnswerField,
         clauses: list[tuple[int, str]],
-        relevance: list[int],
+        relevance: list[float],
         order: list[int],
         targeted: bool,
     ) -> FieldValue | None:
@@ -256,28 +293,29 @@ class RulesExtractor:
         field: AnswerField,
         body: str,
         clauses: list[tuple[int, str]],
-        relevance: list[int],
+        relevance: list[float],
         targeted: bool,
         clause_vecs: np.ndarray | None,
     ) -> FieldValue | None:
         options = field.options or []
         option_vecs = self._option_vecs(question, field)
         scored: list[tuple[float, int, int]] = []  # (score, option index, clause index)
+        shared = shared_terms(options)
+        terms = [option_terms(o, shared) for o in options]
         for ci, (_, clause) in enumerate(clauses):
             cstems = stems(clause)
-            for oi, option in enumerate(options):
-                strong, weak = option_terms(option)
+            for oi, (strong, weak) in enumerate(terms):
                 hits = strong & cstems
                 if hits:
                     # a negated mention ("we don't use MES") does not count
                     positions = [m.start() for h in hits for m in re.finditer(re.escape(h), clause.lower())]
                     if positions and all(negated_before(clause, p) for p in positions):
                         continue
-                lexical = (len(hits) / max(1, len(strong))) * 1.2 + 0.25 * len(weak & cstems)
+                lexical = (1.0 + 0.2 * (len(hits) - 1) if hits else 0.0) + min(0.45, 0.15 * len(weak & cstems))
                 similarity = 0.0
                 if clause_vecs is not None and option_vecs is not None:
                     similarity = float(clause_vecs[ci] @ option_vecs[oi])
-                score = lexical + max(0.0, similarity - 0.3) * 2.0
+                score = lexical + max(0.0, similarity - self.sim_floor) * 3.0
                 if targeted or relevance[ci] > 0:
                     score += 0.15
                 scored.append((score, oi, ci))
