@@ -27,8 +27,8 @@ NEGATION = re.compile(
     re.IGNORECASE,
 )
 PLANNED = re.compile(
-    r"\b(planned|planning|plan(s)? to|will (be|have|start|introduce|roll)|next (year|quarter|month)|by (end of )?(20\d\d|q[1-4])|"
-    r"going to|intend|budgeted|on the roadmap|not yet|in 20\d\d we will|being (set up|introduced|developed|drafted|"
+    r"\b(planned|planning|plan(s)? to|will (be|have|start|introduce|roll)|next (year|quarter|month)|"
+    r"by (end of )?(20\d\d|q[1-4])|going to|intend|budgeted|on the roadmap|not yet|in 20\d\d we will|being (set up|introduced|developed|drafted|"
     r"rolled out)|in preparation|under development|upcoming)\b",
     re.IGNORECASE,
 )
@@ -137,20 +137,20 @@ DOC_NOUNS = (
 DOC_PHRASE = re.compile(r"\b(?:[\w'&/().-]+\s+){0,4}?(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
 DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_ ][A-Z]{1,6})?[-_ ]?\d{2,5}(?:[-.]\d+)?)\b")
 DETERMINERS = {"the", "our", "a", "an", "their", "its", "this", "that", "these", "those", "each", "every", "my"}
-FUNCTION_WORDS = set(
-    """
-    i we you he she it they me us them my your his her and or but if then so because as at by for from in into of on
-    onto to with without about after before over under between through during per via is are was were be been being am
-    do does did done have has had having will would shall should can could may might must not no never also just only
-    even still maybe perhaps probably really quite very all any some most many much more less few there here where
-    when which who whom whose what how why that's it's there's they're we're i'm i've we've don't doesn't didn't
-    isn't aren't wasn't weren't haven't hasn't can't won't think believe guess sure see look looked check checked
-    use used uses using run runs ran keep kept go goes went get gets got put rely relies relied write writes wrote
-    written writing asking ask asks asked show shows showed tell said say says like yes yeah honest lots lot plus
-    than up down out off again once twice whether either neither both such own same other another new
-    documented recorded logged stored filed kept captured listed tracked reviewed updated signed
-    """.split()
-)
+_FUNCTION_TEXT = """
+    i we you he she it they me us them my your his her and or but if then so because as at by for from in into
+    of on onto to with without about after before over under between through during per via is are was were be
+    been being am do does did done have has had having will would shall should can could may might must not no
+    never also just only even still maybe perhaps probably really quite very all any some most many much more
+    less few there here where when which who whom whose what how why that's it's there's they're we're i'm i've
+    we've don't doesn't didn't isn't aren't wasn't weren't haven't hasn't can't won't think believe guess sure
+    see look looked check checked use used uses using run runs ran keep kept go goes went get gets got put rely
+    relies relied write writes wrote written writing asking ask asks asked show shows showed tell said say says
+    like yes yeah honest lots lot plus than up down out off again once twice whether either neither both such
+    own same other another new documented recorded logged stored filed kept captured listed tracked reviewed
+    updated signed
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 WEAK_NOUNS = {"plan", "plans", "procedure", "procedures", "policy", "policies", "system", "survey", "surveys",
               "metrics", "records", "record", "review", "reviews", "assessment", "assessments", "analysis",
               "analyses", "study", "studies", "dashboards", "audit", "audits", "charts", "chart", "kpis", "kpi",
