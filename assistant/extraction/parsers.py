@@ -28,8 +28,8 @@ NEGATION = re.compile(
 )
 PLANNED = re.compile(
     r"\b(planned|planning|plan(s)? to|will (be|have|start|introduce|roll)|next (year|quarter|month)|"
-    r"by (end of )?(20\d\d|q[1-4])|going to|intend|budgeted|on the roadmap|not yet|in 20\d\d we will|being (set up|introduced|developed|drafted|"
-    r"rolled out)|in preparation|under development|upcoming)\b",
+    r"by (end of )?(20\d\d|q[1-4])|going to|intend|budgeted|on the roadmap|not yet|in 20\d\d we will|"
+    r"being (set up|introduced|developed|drafted|rolled out)|in preparation|under development|upcoming)\b",
     re.IGNORECASE,
 )
 PARTLY = re.compile(
