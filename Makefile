@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
+CHROMIUM := /usr/bin/chromium
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
@@ -21,10 +22,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)  ## create .venv and install pinned dependencies (torch 2.13.0 CPU first)
 
+$(CHROMIUM):  # Debian's chromium for the browser test (playwright drives it; it never downloads a browser)
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 run: $(STAMP)  ## set up, prepare what is missing, and serve the app on 127.0.0.1
 	$(BIN)/qmm serve
 
-test: $(STAMP)  ## set up, lint, type-check and run every test tier (what .ci/run runs)
+test: $(STAMP) $(CHROMIUM)  ## set up, lint, type-check and run every test tier (what .ci/run runs)
 	$(BIN)/ruff check assistant tests eval app.py
 	$(BIN)/mypy
 	$(BIN)/pytest -q
@@ -36,8 +40,12 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check assistant tests eval app.py
 	$(BIN)/mypy
 
-eval: $(STAMP)  ## retrieval evaluation: metrics per method, build time, latency (prints its figures)
+eval: $(STAMP)  ## retrieval and extraction evaluations (print their figures)
 	$(BIN)/python -m eval retrieval
+	$(BIN)/python -m eval extraction
+
+bench: $(STAMP)  ## per-turn latency of a scripted interview (extract + follow-up + store + guidance)
+	$(BIN)/python -m eval bench
 
 clean:  ## remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -16,6 +16,7 @@ from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from assistant.extraction.models import StructuredAnswer
     from assistant.retrieval.models import Passage
 
 
@@ -184,6 +185,61 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.failed else 0
 
 
+def _extraction_json(answer: StructuredAnswer) -> dict[str, object]:
+    return {
+        "question": answer.question_id,
+        "extractor": answer.extractor,
+        "fields": {
+            fid: {"value": v.value, "span": v.span, "confidence": round(v.confidence, 2), "stated": v.stated}
+            for fid, v in answer.values.items()
+        },
+        "notes": answer.notes,
+    }
+
+
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import AssessmentService
+
+    service = AssessmentService(settings)
+    for warning in service.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.batch:
+        failures = 0
+        for number, line in enumerate(Path(args.batch).read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                case = json.loads(line)
+                case_id, qid, text = case["id"], str(case["question"]), str(case["text"])
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                print(f"error: {args.batch}:{number}: needs 'id', 'question' and 'text' ({exc})", file=sys.stderr)
+                failures += 1
+                continue
+            question = service.protocol.question(qid)
+            if question is None:
+                print(f"error: {args.batch}:{number}: unknown question {qid!r}", file=sys.stderr)
+                failures += 1
+                continue
+            answer = service.extractor.extract(question, text)
+            print(json.dumps({"id": case_id, **_extraction_json(answer)}, ensure_ascii=False))
+        return 1 if failures else 0
+    if not args.question or args.text is None:
+        print("error: give --question ID and --text TEXT, or --batch FILE", file=sys.stderr)
+        return 2
+    question = service.protocol.question(args.question)
+    if question is None:
+        print(f"error: unknown question {args.question!r}", file=sys.stderr)
+        return 1
+    answer = service.extractor.extract(question, args.text)
+    if args.json:
+        _print_json(_extraction_json(answer))
+        return 0
+    for fid, v in answer.values.items():
+        shown = "not stated" if v.value is None else f'{v.value}  <- "{v.span}" ({v.confidence:.2f})'
+        print(f"{fid:<28} {shown}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
@@ -243,6 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--remove", action="store_true", help="take these files out of the index")
     ingest.add_argument("--progress", action="store_true", help="always show a progress bar")
     ingest.set_defaults(func=cmd_ingest)
+
+    extract = sub.add_parser("extract", help="turn a free-text answer into structured fields (with spans)")
+    extract.add_argument("--question", help="question id, e.g. MC-01")
+    extract.add_argument("--text", help="the answer text")
+    extract.add_argument("--json", action="store_true", help="print JSON")
+    extract.add_argument("--batch", help='JSONL file of {"id", "question", "text"}; one JSONL line out per case')
+    extract.set_defaults(func=cmd_extract)
 
     serve = sub.add_parser("serve", help="serve the app on 127.0.0.1 (QMM_HOST / QMM_PORT to change)")
     serve.add_argument("--port", type=int, help="port (default: QMM_PORT or 7860)")

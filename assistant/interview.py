@@ -279,6 +279,8 @@ class InterviewEngine:
     def _open(self, state: InterviewState, qid: str, messages: list[str]) -> Step:
         question = self.question(qid)
         state.current, state.phase = qid, Phase.ANSWER
+        if not state.history or state.history[-1] != qid:
+            state.history.append(qid)
         state.asked, state.pending_field = [], None
         if qid in state.confirmed:
             state.draft = state.confirmed[qid].model_copy(deep=True)
@@ -286,8 +288,6 @@ class InterviewEngine:
             messages += [self._ask_text(question), "Your confirmed answer:", card_text(question, state.draft)]
             return Step(state=state, messages=messages, quick_replies=["Confirm", "Skip", "Back"])
         state.draft = None
-        if not state.history or state.history[-1] != qid:
-            state.history.append(qid)
         messages.append(self._ask_text(question))
         return Step(state=state, messages=messages, quick_replies=["Why this question?", "Skip", "N/A"])
 
@@ -428,10 +428,14 @@ class InterviewEngine:
         return Step(state=state, messages=["That command does not apply here."])
 
     def _back(self, state: InterviewState) -> Step:
-        index = state.history.index(state.current) if state.current in state.history else len(state.history)
-        if index == 0:
+        """Back to the question visited before this one (the history is a visit log)."""
+        history = list(state.history)
+        if history and history[-1] == state.current:
+            history.pop()
+        if not history:
             return Step(state=state, messages=["This is the first question."])
-        previous = state.history[index - 1]
+        previous = history[-1]
+        state.history = history
         if state.current and state.current not in state.confirmed and state.current not in state.na:
             state.skipped = [q for q in state.skipped if q != state.current]
         step = self._open(state, previous, ["Going back."])

@@ -2,7 +2,7 @@
 
 import sys
 
-USAGE = "usage: python -m eval retrieval | extraction [--errors]"
+USAGE = "usage: python -m eval retrieval | extraction [--errors] | bench"
 
 
 def main(argv: list[str]) -> int:
@@ -10,6 +10,10 @@ def main(argv: list[str]) -> int:
         from eval.retrieval import main as retrieval
 
         return retrieval()
+    if argv[:1] == ["bench"]:
+        from eval.bench import main as bench
+
+        return bench()
     if argv[:1] == ["extraction"]:
         from eval.extraction import main as extraction
 

@@ -7,6 +7,7 @@ import pytest
 from assistant.service import AssessmentService
 from assistant.settings import Settings
 from assistant.ui.app import ask_guidance, build_app, question_guidance, question_markdown
+from assistant.ui.views import profile_rows, question_traces, radar_svg
 
 
 @pytest.fixture
@@ -43,4 +44,18 @@ def test_app_builds_with_its_tabs(service: AssessmentService) -> None:
     app = build_app(service)
     config = app.get_config_file()
     labels = {c.get("props", {}).get("label") for c in config["components"]}
-    assert {"Protocol", "Guidance", "Score"} <= labels
+    assert {"Interview", "Guidance", "Results", "Protocol", "Score a file"} <= labels
+
+
+def test_results_views(service: AssessmentService) -> None:
+    from assistant.settings import REPO_ROOT
+
+    profile = service.score_file(REPO_ROOT / "eval" / "sites" / "middling.yaml")
+    rows = profile_rows(profile)
+    assert [r[1] for r in rows] == ["3.00", "2.90", "2.90", "3.00", "2.78"]
+    svg = radar_svg(profile, {a.id: a.prefix for a in service.protocol.meta.areas})
+    assert svg.startswith("<svg")
+    assert "MC 3.0" in svg
+    traces = question_traces(profile)
+    assert "Next level needs" in traces
+    assert "not assessed" in traces

@@ -134,7 +134,8 @@ DOC_NOUNS = (
     r"playbooks?|walls?|binders?|folders?|files?|databases?|libraries|library|portals?|posters?|letters?|"
     r"emails?|memos?|charters?|matrices|summar(?:y|ies)|audits?|trend reports?|reviews?"
 )
-DOC_PHRASE = re.compile(r"\b(?:[\w'&/().-]+\s+){0,4}?(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
+DOC_PHRASE = re.compile(r"\b(?:[\w'&/().-]+\s+){0,4}(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
+DOC_NOUN_NEXT = re.compile(r"\s+(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
 DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_ ][A-Z]{1,6})?[-_ ]?\d{2,5}(?:[-.]\d+)?)\b")
 DETERMINERS = {"the", "our", "a", "an", "their", "its", "this", "that", "these", "those", "each", "every", "my"}
 _FUNCTION_TEXT = """
@@ -253,7 +254,10 @@ def find_evidence(text: str) -> list[str]:
             continue
         items.append((m.start(), m.group(1)))
     for m in DOC_PHRASE.finditer(text):
-        words = m.group(0).split()
+        matched, end = m.group(0), m.end()
+        while (more := DOC_NOUN_NEXT.match(text, end)) is not None:  # "management review" + "minutes"
+            matched, end = matched + more.group(0), more.end()
+        words = matched.split()
         kept = _trim_phrase(words)
         phrase = " ".join(kept)
         start = text.find(phrase, m.start())

@@ -73,13 +73,17 @@ def negated_before(clause: str, start: int, window: int = 28) -> bool:
     return bool(NEGATION.search(before)) and not re.search(r"\b(not only|no longer than|no later)\b", before, re.I)
 
 
-def yes_no_value(field: AnswerField, clause: str, short_reply: bool) -> str:
+FOLLOW_ON = re.compile(r"^\s*(it|this|that|which|but|though|although|and it|and that)\b", re.IGNORECASE)
+
+
+def yes_no_value(field: AnswerField, clause: str, short_reply: bool, next_clause: str = "") -> str:
     if short_reply:
         if AFFIRM.search(clause) and not PARTLY.search(clause) and not PLANNED.search(clause):
             return "yes"
         if DENY.search(clause) and not PLANNED.search(clause) and not PARTLY.search(clause):
             return "no"
-    planned = bool(PLANNED.search(clause))
+    planned = bool(PLANNED.search(clause)) or bool(next_clause and FOLLOW_ON.match(next_clause)
+                                                   and PLANNED.search(next_clause))  # fmt: skip
     partly = bool(PARTLY.search(clause))
     negated = bool(NEGATION.search(clause))
     if planned and field.allow_planned:
@@ -138,13 +142,14 @@ class RulesExtractor:
             return answer
         clause_stems = [stems(c) for _, c in clauses]
         all_cues = {f.id: field_cues(f) for f in question.fields}
-        # a cue shared by most fields (e.g. "objectives") says little about which field a clause is about
+        # a cue shared by most fields (e.g. "objectives") says less about which field a clause is about: half weight
         counts: dict[str, int] = {}
         for cue_set in all_cues.values():
             for c in cue_set:
                 counts[c] = counts.get(c, 0) + 1
         shared = {c for c, n in counts.items() if len(all_cues) > 2 and n > len(all_cues) / 2}
         cues = {fid: c - shared for fid, c in all_cues.items()}
+        half = {fid: c & shared for fid, c in all_cues.items()}
         clause_vecs = self.embedder.embed([c for _, c in clauses]) if self.embedder is not None else None
         same_type = {t: sum(f.type is t for f in question.fields) for t in FieldType}
         short_reply = len(body.split()) <= 12
@@ -152,9 +157,10 @@ class RulesExtractor:
         field_vecs = self._field_vecs(question)
         sims = (clause_vecs @ field_vecs.T) if clause_vecs is not None and field_vecs is not None else None
         values = dict(answer.values)
+        used_numbers: set[tuple[int, int]] = set()  # a number already taken by one count field
         for fi, field in enumerate(question.fields):
             targeted = field.id == target_field
-            relevance = [float(len(cues[field.id] & s)) for s in clause_stems]
+            relevance = [len(cues[field.id] & s) + 0.5 * len(half[field.id] & s) for s in clause_stems]
             if sims is not None:
                 relevance = [
                     r + self.field_sim_weight * max(0.0, float(sims[ci, fi]) - self.field_sim_floor)
@@ -164,7 +170,16 @@ class RulesExtractor:
                 relevance = [r + 5 for r in relevance]
             alone = same_type[field.type] == 1
             found = self._extract_field(
-                question, field, body, clauses, relevance, alone, targeted, short_reply and targeted, clause_vecs
+                question,
+                field,
+                body,
+                clauses,
+                relevance,
+                alone,
+                targeted,
+                short_reply and targeted,
+                clause_vecs,
+                used_numbers,
             )
             if found is not None:
                 values[field.id] = found
@@ -182,6 +197,7 @@ class RulesExtractor:
         targeted: bool,
         short_reply: bool,
         clause_vecs: np.ndarray | None,
+        used_numbers: set[tuple[int, int]],
     ) -> FieldValue | None:
         t = field.type
         order = sorted(range(len(clauses)), key=lambda i: (-relevance[i], i))
@@ -200,7 +216,8 @@ class RulesExtractor:
                 if relevance[i] < self.yes_no_min and not targeted:
                     break
                 clause = clauses[i][1]
-                value = yes_no_value(field, clause, short_reply)
+                following = clauses[i + 1][1] if i + 1 < len(clauses) else ""
+                value = yes_no_value(field, clause, short_reply, following)
                 conf = 0.9 if short_reply else min(0.85, 0.45 + 0.1 * relevance[i])
                 return FieldValue(field=field.id, value=value, span=clause, confidence=conf)
             return None
@@ -225,7 +242,7 @@ class RulesExtractor:
             return FieldValue(field=field.id, value=float(first.value), span=first.span, confidence=0.8)
 
         if t is FieldType.COUNT:
-            return self._count(field, clauses, relevance, order, targeted)
+            return self._count(field, clauses, relevance, order, targeted, used_numbers)
 
         if t in (FieldType.SINGLE_CHOICE, FieldType.MULTI_CHOICE):
             return self._choice(question, field, body, clauses, relevance, targeted, clause_vecs)
@@ -257,6 +274,7 @@ class RulesExtractor:
         relevance: list[float],
         order: list[int],
         targeted: bool,
+        used: set[tuple[int, int]],
     ) -> FieldValue | None:
         unit_stems = stems(field.unit or "") | (stems(field.label) - GENERIC)
         for i in order:
@@ -266,11 +284,12 @@ class RulesExtractor:
             zero = re.search(r"\b(no|zero|none of (the|our))\s+(\w+\s+){0,2}?(\w+)", clause, re.IGNORECASE)
             if zero and _stem(zero.group(4).lower()) in unit_stems:
                 return FieldValue(field=field.id, value=0, span=zero.group(0), confidence=0.7)
-            numbers = find_numbers(clause)
+            numbers = [n for n in find_numbers(clause) if (i, n.start) not in used]
             if not numbers:
                 continue
             if targeted and len(numbers) == 1:
                 n = numbers[0]
+                used.add((i, n.start))
                 return FieldValue(field=field.id, value=n.value, span=n.span, confidence=0.85)
             # prefer the number closest to a unit word
             best = None
@@ -283,6 +302,7 @@ class RulesExtractor:
                     best = (score, n)
             if best is not None and (best[0] > 0 or targeted):
                 n = best[1]
+                used.add((i, n.start))
                 conf = 0.8 if best[0] > 0 else 0.6
                 return FieldValue(field=field.id, value=n.value, span=n.span, confidence=conf)
         return None

@@ -1,0 +1,161 @@
+"""Persistence: versions, append-only audit, stale writes, schema guard, and resuming after a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from assistant.errors import StoreError
+from assistant.service import AssessmentService
+from assistant.settings import Settings
+from assistant.store import StaleInterview, Store
+
+NOW = datetime(2026, 11, 25, 12, 0)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'qmm.sqlite3'}")
+
+
+def test_turns_version_answers_and_audit_every_change(store: Store) -> None:
+    aid, facts = store.get_or_create_assessment("Harford", "p@1", NOW)
+    assert facts == {}
+    iid = store.create_interview(aid, "Ann", "qa_head", "p@1", "{}", NOW)
+    draft = {"question_id": "MC-01", "texts": ["first"], "values": {"a": {"field": "a", "value": "yes"}}}
+    rev = store.commit_turn(
+        iid, 0, '{"s": 1}', [{"kind": "draft", "question_id": "MC-01", "answer": draft}], "Ann", NOW
+    )
+    confirmed = {**draft, "values": {"a": {"field": "a", "value": "no"}}}
+    rev = store.commit_turn(iid, rev, '{"s": 2}', [{"kind": "confirm", "question_id": "MC-01", "answer": confirmed}],
+                            "Ann", NOW)  # fmt: skip
+    assert rev == 2
+    assert store.load_interview(iid) == ('{"s": 2}', 2)
+    history = store.answer_history(aid, "MC-01")
+    assert [(h["version"], h["status"]) for h in history] == [(1, "draft"), (2, "confirmed")]
+    assert history[0]["raw_text"] == "first"
+    current = store.current_answers(aid)
+    assert current["MC-01"]["status"] == "confirmed"
+    assert current["MC-01"]["version"] == 2
+    events = [e for e in store.audit() if e["entity"] == "answer"]
+    assert [(e["action"], e["before"] and e["before"]["values"], e["after"]["values"]) for e in events] == [
+        ("draft", None, {"a": "yes"}),
+        ("confirmed", {"a": "yes"}, {"a": "no"}),
+    ]
+    assert all(e["who"] == "Ann" and e["protocol"] == "p@1" for e in events)
+
+
+def test_audit_log_is_append_only(store: Store) -> None:
+    store.get_or_create_assessment("Harford", "p@1", NOW)
+    with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET who = 'mallory'"))
+    with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events"))
+
+
+def test_a_stale_write_is_refused_and_changes_nothing(store: Store) -> None:
+    aid, _ = store.get_or_create_assessment("Harford", "p@1", NOW)
+    iid = store.create_interview(aid, "Ann", "qa_head", "p@1", "{}", NOW)
+    store.commit_turn(iid, 0, '{"tab": 1}', [], "Ann", NOW)
+    with pytest.raises(StaleInterview, match="another tab"):
+        store.commit_turn(iid, 0, '{"tab": 2}', [{"kind": "na", "question_id": "MC-02", "justification": "x"}],
+                          "Ann", NOW)  # fmt: skip
+    assert store.load_interview(iid) == ('{"tab": 1}', 1)
+    assert store.current_answers(aid) == {}
+
+
+def test_a_database_from_newer_code_is_refused_untouched(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    first = Store(url)
+    with first.engine.begin() as conn:
+        conn.execute(text("UPDATE schema_info SET version = 99"))
+    first.engine.dispose()
+    before = (tmp_path / "db.sqlite3").read_bytes()
+    with pytest.raises(StoreError, match="newer version"):
+        Store(url)
+    assert (tmp_path / "db.sqlite3").read_bytes() == before
+
+
+def test_a_corrupt_database_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot open the database"):
+        Store(f"sqlite:///{path}")
+
+
+def fake_service(data_dir: Path) -> AssessmentService:
+    return AssessmentService(Settings(data_dir=data_dir, embeddings="fake", vector_store="memory",
+                                      retrieval_floor=0.1))  # fmt: skip
+
+
+def test_a_server_restart_mid_interview_loses_nothing(tmp_path: Path) -> None:
+    first = fake_service(tmp_path)
+    turn = first.start_interview("Harford plant", "Ann Lee", "qa_head")
+    for message in ("no", "no", "yes", "We have written quality objectives, reviewed every quarter."):
+        turn = first.turn(turn.state, message)
+    assert turn.state.phase.value == "follow_up"
+    pending = turn.state.pending_field
+    # the process dies here; a new one opens the same data directory
+    second = fake_service(tmp_path)
+    resumed = second.resume_interview(turn.state.interview_id)
+    assert resumed.state == turn.state
+    assert "Welcome back: we stopped here." in resumed.messages
+    assert resumed.state.pending_field == pending
+    assert resumed.state.draft is not None
+    assert resumed.state.draft.texts == ["We have written quality objectives, reviewed every quarter."]
+    assert second.interviews()[0]["site"] == "Harford plant"
+
+
+def test_two_tabs_never_lose_an_update(tmp_path: Path) -> None:
+    service = fake_service(tmp_path)
+    turn = service.start_interview("Harford plant", "Ann Lee", "qa_head")
+    tab_a = tab_b = turn.state
+    after_a = service.turn(tab_a, "no")
+    assert after_a.error is None
+    after_b = service.turn(tab_b, "yes")
+    assert after_b.error is not None
+    assert "another tab" in after_b.error
+    assert after_b.state == tab_b
+    assert service.resume_interview(turn.state.interview_id).state == after_a.state
+
+
+def test_a_scripted_interview_of_one_area_produces_an_area_score(tmp_path: Path) -> None:
+    service = fake_service(tmp_path)
+    turn = service.start_interview("Corvane", "Bo", "all")
+    for fact in ("yes", "yes", "yes"):
+        turn = service.turn(turn.state, fact)
+    bc = [q for q in turn.state.order if q.startswith("BC-")]
+    while turn.state.current and not turn.state.current.startswith("BC-"):
+        turn = service.turn(turn.state, "skip")
+    for _ in bc:
+        qid = turn.state.current
+        assert qid is not None
+        assert qid.startswith("BC-")
+        turn = service.turn(turn.state, "Yes, we do this every quarter; 80% covered; see the 2025 review report.")
+        turn = service.turn(turn.state, "confirm")
+        assert qid in turn.state.confirmed
+    profile = service.assessment_profile(turn.state.assessment_id)
+    area = next(a for a in profile.areas if a.area == "business_continuity")
+    assert area.assessed == len(bc)
+    assert area.score is not None
+    assert all(q.status == "scored" for q in profile.questions if q.area == "business_continuity")
+    assert profile.protocol == "qmm-self-assessment@1"
+
+
+def test_bad_input_is_refused_or_kept_never_lost(tmp_path: Path) -> None:
+    service = fake_service(tmp_path)
+    with pytest.raises(Exception, match="site name"):
+        service.start_interview("  ", "Ann", "qa_head")
+    turn = service.start_interview("Harford", "Ann", "qa_head")
+    for fact in ("no", "no", "no"):
+        turn = service.turn(turn.state, fact)
+    huge = "We review objectives every quarter. " * 2000 + "\u200b😀 İ"
+    turn = service.turn(turn.state, huge)
+    assert turn.error is None
+    stored = service.store.answer_history(turn.state.assessment_id, "MC-01")
+    assert stored[-1]["raw_text"] == huge[:20_000]
+    assert turn.state.draft is not None
+    assert turn.state.draft.unsupported() == []
