@@ -39,6 +39,11 @@ PARTLY = re.compile(
     r"in progress|halfway|half( of)?)\b",
     re.IGNORECASE,
 )
+UNSURE = re.compile(
+    r"\b(not sure|unsure|no idea|don'?t know|do not know|i'?d have to check|would have to check|need to check|"
+    r"can'?t remember|cannot remember|i'?d guess|maybe|might be|not certain|no clue|as far as i know)\b",
+    re.IGNORECASE,
+)
 AFFIRM = re.compile(
     r"^\s*(yes|yep|yeah|yup|correct|absolutely|definitely|certainly|sure|indeed|we do|we have|it does|it is|they are|"
     r"that'?s right|affirmative|of course|right)\b",

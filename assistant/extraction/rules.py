@@ -15,6 +15,7 @@ import numpy as np
 from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer
 from assistant.extraction.parsers import (
     AFFIRM,
+    UNSURE,
     DENY,
     NEGATION,
     PARTLY,
@@ -102,10 +103,11 @@ class RulesExtractor:
         self,
         embedder: Embedder | None = None,
         option_threshold: float = 1.2,
-        sim_floor: float = 0.4,
+        sim_floor: float = 0.35,
         field_sim_floor: float = 0.35,
         field_sim_weight: float = 8.0,
         yes_no_min: float = 2.0,
+        sim_weight: float = 5.0,
     ) -> None:
         self.embedder = embedder
         self.option_threshold = option_threshold
@@ -113,6 +115,7 @@ class RulesExtractor:
         self.field_sim_floor = field_sim_floor
         self.field_sim_weight = field_sim_weight
         self.yes_no_min = yes_no_min
+        self.sim_weight = sim_weight
         self._option_vectors: dict[str, np.ndarray] = {}
         self._field_vectors: dict[str, np.ndarray] = {}
 
@@ -158,6 +161,7 @@ class RulesExtractor:
         sims = (clause_vecs @ field_vecs.T) if clause_vecs is not None and field_vecs is not None else None
         values = dict(answer.values)
         used_numbers: set[tuple[int, int]] = set()  # a number already taken by one count field
+        first_yes_no = next((f.id for f in question.fields if f.type is FieldType.YES_NO), None)
         for fi, field in enumerate(question.fields):
             targeted = field.id == target_field
             relevance = [len(cues[field.id] & s) + 0.5 * len(half[field.id] & s) for s in clause_stems]
@@ -181,6 +185,12 @@ class RulesExtractor:
                 clause_vecs,
                 used_numbers,
             )
+            if found is not None and found.span and field.type not in (FieldType.YES_NO, FieldType.FREE_TEXT):
+                at = body.find(found.span)
+                if at >= 0 and UNSURE.search(body[max(0, at - 30) : at + len(found.span)]) and not targeted:
+                    found = None  # "maybe quarterly", "not sure, 80%?": not stated
+            if found is None and field.type is FieldType.YES_NO and field.id == first_yes_no and not target_field:
+                found = self._opening_reply(field, clauses[0])
             if found is not None:
                 values[field.id] = found
         answer.values = values
@@ -216,6 +226,8 @@ class RulesExtractor:
                 if relevance[i] < self.yes_no_min and not targeted:
                     break
                 clause = clauses[i][1]
+                if UNSURE.search(clause) and not targeted:
+                    return None  # "not sure", "maybe": the interviewee did not state it
                 following = clauses[i + 1][1] if i + 1 < len(clauses) else ""
                 value = yes_no_value(field, clause, short_reply, following)
                 conf = 0.9 if short_reply else min(0.85, 0.45 + 0.1 * relevance[i])
@@ -266,6 +278,19 @@ class RulesExtractor:
                 return FieldValue(field=field.id, value=clause, span=clause, confidence=0.5)
             break
         return None
+
+    def _opening_reply(self, field: AnswerField, first: tuple[int, str]) -> FieldValue | None:
+        """An answer that opens with a bare yes or no ("Yes, every CAPA." / "Idea cards, yes.") answers the
+        question's main yes/no field."""
+        clause = first[1]
+        match = re.match(r"^\s*(yes|no)\b[,.;:!]?|^[^,.;]{0,40},\s*(yes|no)\s*[,.;]", clause, re.IGNORECASE)
+        if match is None:
+            return None
+        word = (match.group(1) or match.group(2)).lower()
+        value = word
+        if word == "yes" and PARTLY.search(clause) and field.allow_partly:
+            value = "partly"
+        return FieldValue(field=field.id, value=value, span=match.group(0).strip(), confidence=0.6)
 
     def _count(
         self,
@@ -335,7 +360,7 @@ class RulesExtractor:
                 similarity = 0.0
                 if clause_vecs is not None and option_vecs is not None:
                     similarity = float(clause_vecs[ci] @ option_vecs[oi])
-                score = lexical + max(0.0, similarity - self.sim_floor) * 3.0
+                score = lexical + max(0.0, similarity - self.sim_floor) * self.sim_weight
                 if targeted or relevance[ci] > 0:
                     score += 0.15
                 scored.append((score, oi, ci))
