@@ -15,11 +15,11 @@ import numpy as np
 from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer
 from assistant.extraction.parsers import (
     AFFIRM,
-    UNSURE,
     DENY,
     NEGATION,
     PARTLY,
     PLANNED,
+    UNSURE,
     Found,
     find_evidence,
     find_frequencies,
