@@ -28,6 +28,7 @@ from assistant.store import Store, database_url
 
 if TYPE_CHECKING:
     from assistant.extraction.models import Extractor
+    from assistant.guidance import GuidanceAnswer
     from assistant.retrieval.embeddings import Embedder
     from assistant.retrieval.index import GuidanceIndex
 
@@ -91,12 +92,11 @@ class AssessmentService:
         rules = RulesExtractor(self.embedder)
         if self.settings.llm_provider == "none":
             return rules
-        from assistant.extraction.llm import LLMExtractor, make_chat_model
+        from assistant.extraction.llm import LLMExtractor
 
-        try:
-            model = make_chat_model(self.settings)
-        except ExtractionError as exc:
-            self.warnings.append(f"Using the offline extractor: {exc}")
+        model = self.chat_model
+        if model is None:
+            self.warnings.append("Using the offline extractor.")
             return rules
         return LLMExtractor(model, fallback=rules)
 
@@ -209,6 +209,32 @@ class AssessmentService:
         except StoreError as exc:
             return Turn(state=before, messages=[str(exc)], error=str(exc))
         return Turn(state=after, messages=messages, quick_replies=quick)
+
+    @cached_property
+    def chat_model(self) -> Any | None:
+        """The configured LLM, or None (the default, or when it cannot be loaded: see ``warnings``)."""
+        if self.settings.llm_provider == "none":
+            return None
+        from assistant.extraction.llm import make_chat_model
+
+        try:
+            return make_chat_model(self.settings)
+        except ExtractionError as exc:
+            self.warnings.append(f"No written answers: {exc}")
+            return None
+
+    def ask(self, query: str, area: str | None = None, k: int = 5) -> GuidanceAnswer:
+        """The Guidance tab: best passages, the answering sentence of each, and an LLM answer only if configured."""
+        from assistant.guidance import GuidanceAnswer, best_sentences, written_answer
+
+        result = self.ready_index().search(query, k=k, area=area or None)
+        answer = GuidanceAnswer(result=result)
+        if not result.passages:
+            return answer
+        answer.highlights = best_sentences(self.embedder, result.query, result.passages)
+        if self.chat_model is not None:
+            answer.written, answer.note = written_answer(self.chat_model, result.query, result.passages)
+        return answer
 
     def guidance(self, question_id: str, answer: str = "") -> list[Passage]:
         question = self.protocol.question(question_id)

@@ -16,6 +16,7 @@ from assistant.ui.views import (
     CARD_HEADERS,
     card_rows,
     chat_messages,
+    guidance_answer_markdown,
     passages_markdown,
     profile_rows,
     profile_summary,
@@ -71,8 +72,7 @@ def question_guidance(service: AssessmentService, question_id: str) -> str:
 
 
 def ask_guidance(service: AssessmentService, query: str, area: str | None) -> str:
-    result = service.ready_index().search(query, k=5, area=area or None)
-    return passages_markdown(result.passages, result.message)
+    return guidance_answer_markdown(service.ask(query, area or None))
 
 
 class InterviewView:

@@ -6,6 +6,7 @@ import html
 import math
 
 from assistant.extraction.models import StructuredAnswer
+from assistant.guidance import GuidanceAnswer
 from assistant.interview import InterviewState, Phase, show_value
 from assistant.protocol.models import Protocol
 from assistant.retrieval.index import NO_STRONG_GUIDANCE
@@ -19,18 +20,43 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def passages_markdown(passages: list[Passage], message: str | None = None) -> str:
-    """Passages with their citations; each expands to the passage itself."""
+def passages_markdown(
+    passages: list[Passage],
+    message: str | None = None,
+    highlights: dict[str, str] | None = None,
+    numbered: bool = False,
+) -> str:
+    """Passages with their citations; each expands to the passage itself, its answering sentence highlighted."""
     if not passages:
         return message or NO_STRONG_GUIDANCE
     blocks = []
-    for p in passages:
+    for n, p in enumerate(passages, start=1):
         tag = "linked to this question" if p.linked else f"similarity {p.dense:.2f}" if p.dense is not None else ""
+        body = esc(p.text)
+        sentence = (highlights or {}).get(p.id)
+        if sentence:
+            body = body.replace(esc(sentence), f"<mark>{esc(sentence)}</mark>", 1)
+        number = f"[{n}] " if numbered else ""
+        lead = f"\n\n> {esc(sentence)}" if sentence else ""
         blocks.append(
-            f"<details><summary><b>{esc(p.title)}</b> · {esc(p.citation())} <small>({tag})</small></summary>\n\n"
-            f"{esc(p.text)}\n\n<small>{esc(p.path)}</small></details>"
+            f"{number}**{esc(p.title)}** · {esc(p.citation())} <small>({tag})</small>{lead}\n\n"
+            f"<details><summary>Open the passage</summary>\n\n{body}\n\n<small>{esc(p.path)}</small></details>"
+            if sentence
+            else f"<details><summary>{number}<b>{esc(p.title)}</b> · {esc(p.citation())} <small>({tag})</small>"
+            f"</summary>\n\n{body}\n\n<small>{esc(p.path)}</small></details>"
         )
     return "\n\n".join(blocks)
+
+
+def guidance_answer_markdown(answer: GuidanceAnswer) -> str:
+    parts = []
+    if answer.written:
+        parts.append("**Answer** (written by the configured LLM from the passages below; each sentence cites one)")
+        parts.append(" ".join(f"{esc(c.text.strip())} [{c.passage}]" for c in answer.written))
+    if answer.note:
+        parts.append(f"*{esc(answer.note)}*")
+    parts.append(passages_markdown(answer.result.passages, answer.result.message, answer.highlights, numbered=True))
+    return "\n\n".join(parts)
 
 
 def question_panel(protocol: Protocol, state: InterviewState | None) -> str:

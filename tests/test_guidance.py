@@ -1,0 +1,52 @@
+"""The Guidance tab's answers: highlighted answering sentences; an LLM answer only when configured, every claim
+citing a passage shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.extraction.llm import ScriptedChatModel
+from assistant.guidance import written_answer
+from assistant.service import AssessmentService
+from assistant.settings import Settings
+from assistant.ui.views import guidance_answer_markdown
+
+
+@pytest.fixture
+def service(monkeypatch: pytest.MonkeyPatch) -> AssessmentService:
+    monkeypatch.setenv("QMM_EMBEDDINGS", "fake")
+    monkeypatch.setenv("QMM_VECTOR_STORE", "memory")
+    monkeypatch.setenv("QMM_RETRIEVAL_FLOOR", "0.1")
+    return AssessmentService(Settings())
+
+
+def test_passages_come_with_their_answering_sentence(service: AssessmentService) -> None:
+    answer = service.ask("Which inspection classification does a site need, NAI or VAI?")
+    assert answer.result.passages
+    assert answer.written == []  # no LLM configured: passages only
+    for passage in answer.result.passages:
+        sentence = answer.highlights[passage.id]
+        assert sentence in passage.text
+    shown = guidance_answer_markdown(answer)
+    assert "<mark>" in shown
+    assert "[1]" in shown
+
+
+def test_llm_claims_must_cite_a_passage_shown(service: AssessmentService) -> None:
+    passages = service.ask("CAPA effectiveness").result.passages[:2]
+    model = ScriptedChatModel([{"claims": [
+        {"text": "ICH Q10 expects CAPA to be checked for effectiveness.", "passage": 1},
+        {"text": "Sites must hire a CAPA officer.", "passage": 7},
+    ]}])  # fmt: skip
+    claims, note = written_answer(model, "CAPA effectiveness", passages)
+    assert [c.passage for c in claims] == [1]
+    assert note is not None
+    assert "1 claim" in note
+
+
+def test_llm_failure_still_shows_the_passages(service: AssessmentService) -> None:
+    passages = service.ask("CAPA effectiveness").result.passages
+    claims, note = written_answer(ScriptedChatModel([TimeoutError("slow")]), "CAPA", passages)
+    assert claims == []
+    assert note is not None
+    assert "passages below" in note
