@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from assistant.retrieval.embeddings import Embedder
 from assistant.retrieval.models import Passage, SearchResult
 
-SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?](?=\s|$))?")
 
 
 class Claim(BaseModel):

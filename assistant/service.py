@@ -179,6 +179,19 @@ class AssessmentService:
             turn.guidance = self.guidance(guidance[0].question_id)
         return turn
 
+    def apply_edits(self, state: InterviewState, edits: dict[str, str]) -> Turn | None:
+        """Edits from the answer card, field by field (each one a saved turn); None when nothing changed."""
+        turn: Turn | None = None
+        messages: list[str] = []
+        for field, value in edits.items():
+            turn = self.turn(turn.state if turn else state, f"edit {field} = {value}")
+            messages += turn.messages
+            if turn.error:
+                return turn
+        if turn is not None:
+            turn.messages = messages
+        return turn
+
     def _extract(self, state: InterviewState, message: str) -> StructuredAnswer | None:
         if state.current is None or state.phase not in (Phase.ANSWER, Phase.FOLLOW_UP, Phase.CONFIRM):
             return None

@@ -159,3 +159,22 @@ def test_bad_input_is_refused_or_kept_never_lost(tmp_path: Path) -> None:
     assert stored[-1]["raw_text"] == huge[:20_000]
     assert turn.state.draft is not None
     assert turn.state.draft.unsupported() == []
+
+
+def test_card_edits_are_validated_and_saved_field_by_field(tmp_path: Path) -> None:
+    service = fake_service(tmp_path)
+    turn = service.start_interview("Harford", "Ann", "qa_head")
+    for message in ("no", "no", "no", "We have written quality objectives."):
+        turn = service.turn(turn.state, message)
+    edited = service.apply_edits(turn.state, {"review_frequency": "monthly", "measurable": "partly"})
+    assert edited is not None
+    assert edited.state.draft is not None
+    values = edited.state.draft.values
+    assert (values["review_frequency"].value, values["review_frequency"].source) == ("monthly", "edited")
+    assert values["measurable"].value == "partly"
+    bad = service.apply_edits(edited.state, {"review_frequency": "fortnightly"})
+    assert bad is not None
+    assert "Could not set review_frequency" in bad.messages[0]
+    assert service.apply_edits(edited.state, {}) is None
+    history = service.store.answer_history(turn.state.assessment_id, "MC-01")
+    assert len(history) >= 3

@@ -27,7 +27,7 @@ from assistant.retrieval.models import COLLECTIONS, Chunk, Collection, Passage, 
 from assistant.retrieval.notes import corpus_fingerprint, load_sources, note_chunk, require_notes
 from assistant.retrieval.store import VectorStore
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # bump when chunking changes: the index then rebuilds
 BM25_WEIGHT = 0.3
 DENSE_CANDIDATES = 100
 NO_STRONG_GUIDANCE = (

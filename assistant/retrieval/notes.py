@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -107,10 +108,12 @@ def load_notes(corpus_dir: Path, area_ids: set[str] | None = None) -> tuple[list
 def note_chunk(note: Note) -> Chunk:
     """A note is one passage: it is written to be cited whole."""
     m = note.meta
+    paragraphs = re.split(r"\n\s*\n", note.body)
+    text = "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())  # unwrap hard-wrapped lines
     return Chunk(
         id=m.id,
         collection="guidance",
-        text=note.body,
+        text=text,
         title=m.title,
         source=m.source,
         section=m.section,

@@ -160,18 +160,19 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
         if state is None:
             return view.outputs(None, chat)
         current = InterviewState.model_validate(state)
-        shown = {r[0]: r[2] for r in card_rows(protocol, current)}
+        shown = {r[0]: r[1] for r in card_rows(protocol, current)}
         table = rows.values.tolist() if hasattr(rows, "values") else rows
-        turn = None
-        for row in table or []:
-            field, value = str(row[0]), str(row[2] if row[2] is not None else "").strip()
-            if field in shown and value != shown[field] and value:
-                turn = service.turn(current if turn is None else turn.state, f"edit {field} = {value}")
-                chat = [*chat, {"role": "user", "content": f"edit {field} = {value}"}]
-                if turn.error:
-                    break
+        edits = {
+            str(row[0]): str(row[1]).strip()
+            for row in table or []
+            if str(row[0]) in shown and row[1] is not None and str(row[1]).strip() not in ("", shown[str(row[0])])
+        }
+        turn = service.apply_edits(current, edits)
         if turn is None:
             return view.outputs(None, chat)
+        chat = [*chat, *({"role": "user", "content": f"edit {k} = {v}"} for k, v in edits.items())]
+        if turn.error:
+            gr.Warning(turn.error)
         return view.outputs(turn, chat)
 
     def results(interview_id: int, assessment: int | None) -> tuple[str, list[list[str]], str, str]:

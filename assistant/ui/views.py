@@ -13,7 +13,7 @@ from assistant.retrieval.index import NO_STRONG_GUIDANCE
 from assistant.retrieval.models import Passage
 from assistant.rubric import SiteProfile
 
-CARD_HEADERS = ["field", "label", "value", "supporting text", "confidence"]
+CARD_HEADERS = ["field", "value", "supporting text", "confidence"]
 
 
 def esc(text: str) -> str:
@@ -98,7 +98,7 @@ def card_rows(protocol: Protocol, state: InterviewState | None) -> list[list[str
     for f in q.fields:
         v = answer.values.get(f.id) if answer else None
         value = "" if v is None or v.value is None else show_value(v.value)
-        rows.append([f.id, f.label, value, (v.span or "") if v else "", f"{v.confidence:.2f}" if v and v.value else ""])
+        rows.append([f.id, value, (v.span or "") if v else "", f"{v.confidence:.2f}" if v and v.value else ""])
     return rows
 
 
