@@ -84,6 +84,10 @@ class Option(Strict):
     id: Id
     label: NonEmpty
     description: NonEmpty = Field(description="One plain sentence; the extractor matches answers against it.")
+    aliases: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Other words people use for this option (abbreviations, synonyms); extraction hints only.",
+    )
 
 
 class AnswerField(Strict):
@@ -98,6 +102,10 @@ class AnswerField(Strict):
     allow_partly: bool = Field(default=False, description="yes_no only: 'partly' is a valid answer.")
     allow_planned: bool = Field(default=False, description="yes_no only: 'planned' is a valid answer.")
     unit: str | None = Field(default=None, description="count only: what is counted, e.g. 'suppliers'.")
+    cues: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Words or short phrases that show an answer is talking about this field; extraction hints only.",
+    )
 
 
 Scalar = bool | int | float | str
