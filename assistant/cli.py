@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
@@ -118,6 +118,23 @@ def _passage_json(p: Passage) -> dict[str, object]:
     return p.model_dump(mode="json") | {"citation": p.citation()}
 
 
+def _jsonl_cases(path: str, keys: tuple[str, ...]) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
+    """(case, None) per good JSONL line with the keys; (None, error line) per bad one; blank lines skipped."""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+            missing = [k for k in keys if k not in case]
+        except json.JSONDecodeError as exc:
+            yield None, f"error: {path}:{number}: not JSON ({exc})"
+            continue
+        if not isinstance(case, dict) or missing:
+            yield None, f"error: {path}:{number}: needs a JSON object with {', '.join(repr(k) for k in keys)}"
+            continue
+        yield case, None
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.service import AssessmentService
 
@@ -205,23 +222,14 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if args.batch:
         failures = 0
-        for number, line in enumerate(Path(args.batch).read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                case = json.loads(line)
-                case_id, qid, text = case["id"], str(case["question"]), str(case["text"])
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                print(f"error: {args.batch}:{number}: needs 'id', 'question' and 'text' ({exc})", file=sys.stderr)
+        for case, error in _jsonl_cases(args.batch, ("id", "question", "text")):
+            question = service.protocol.question(str(case["question"])) if case else None
+            if case is None or question is None:
+                print(error or f"error: {args.batch}: case {case and case['id']}: unknown question", file=sys.stderr)
                 failures += 1
                 continue
-            question = service.protocol.question(qid)
-            if question is None:
-                print(f"error: {args.batch}:{number}: unknown question {qid!r}", file=sys.stderr)
-                failures += 1
-                continue
-            answer = service.extractor.extract(question, text)
-            print(json.dumps({"id": case_id, **_extraction_json(answer)}, ensure_ascii=False))
+            answer = service.extractor.extract(question, str(case["text"]))
+            print(json.dumps({"id": case["id"], **_extraction_json(answer)}, ensure_ascii=False))
         return 1 if failures else 0
     if not args.question or args.text is None:
         print("error: give --question ID and --text TEXT, or --batch FILE", file=sys.stderr)

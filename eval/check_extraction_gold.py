@@ -50,22 +50,12 @@ from typing import Any
 
 import yaml
 
+from assistant.protocol.models import FREQUENCIES
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "eval" / "extraction_gold.jsonl"
 QUESTIONS = ROOT / "protocols" / "qmm-self-assessment" / "1" / "questions"
 
-FREQUENCIES = (
-    "never",
-    "ad_hoc",
-    "every_few_years",
-    "annually",
-    "semi_annually",
-    "quarterly",
-    "monthly",
-    "weekly",
-    "daily",
-    "continuous",
-)
 SPLITS = ("dev", "test")
 VOICES = ("terse", "rambling", "hedged", "negated", "off_topic", "mixed_units", "injection", "plain")
 MIN_PER_VOICE = {v: 15 for v in VOICES} | {"injection": 8}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.protocol import Protocol, load_protocol
+from assistant.service import AssessmentService
 from assistant.settings import REPO_ROOT, Settings
 
 PROTOCOLS_DIR = REPO_ROOT / "protocols"
@@ -43,3 +44,17 @@ def qmm_protocol() -> Protocol:
 @pytest.fixture(scope="session")
 def mini() -> Protocol:
     return load_protocol(MINI_DIR)
+
+
+@pytest.fixture
+def fake_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings with the deterministic fakes: hash embeddings, in-memory vectors, a floor that suits them."""
+    monkeypatch.setenv("QMM_EMBEDDINGS", "fake")
+    monkeypatch.setenv("QMM_VECTOR_STORE", "memory")
+    monkeypatch.setenv("QMM_RETRIEVAL_FLOOR", "0.1")
+    return Settings()
+
+
+@pytest.fixture
+def service(fake_settings: Settings) -> AssessmentService:
+    return AssessmentService(fake_settings)

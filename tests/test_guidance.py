@@ -3,21 +3,10 @@ citing a passage shown."""
 
 from __future__ import annotations
 
-import pytest
-
 from assistant.extraction.llm import ScriptedChatModel
 from assistant.guidance import written_answer
 from assistant.service import AssessmentService
-from assistant.settings import Settings
 from assistant.ui.views import guidance_answer_markdown
-
-
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> AssessmentService:
-    monkeypatch.setenv("QMM_EMBEDDINGS", "fake")
-    monkeypatch.setenv("QMM_VECTOR_STORE", "memory")
-    monkeypatch.setenv("QMM_RETRIEVAL_FLOOR", "0.1")
-    return AssessmentService(Settings())
 
 
 def test_passages_come_with_their_answering_sentence(service: AssessmentService) -> None:

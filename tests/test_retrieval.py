@@ -20,14 +20,6 @@ from tests.docgen import write_docx, write_encrypted_pdf, write_pdf
 
 
 @pytest.fixture
-def fake_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("QMM_EMBEDDINGS", "fake")
-    monkeypatch.setenv("QMM_VECTOR_STORE", "memory")
-    monkeypatch.setenv("QMM_RETRIEVAL_FLOOR", "0.1")
-    return Settings()
-
-
-@pytest.fixture
 def index(fake_settings: Settings) -> GuidanceIndex:
     return AssessmentService(fake_settings).ready_index()
 

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from assistant.service import AssessmentService
-from assistant.settings import Settings
 from assistant.ui.app import ask_guidance, build_app, question_guidance, question_markdown
 from assistant.ui.views import profile_rows, question_traces, radar_svg
-
-
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> AssessmentService:
-    monkeypatch.setenv("QMM_EMBEDDINGS", "fake")
-    monkeypatch.setenv("QMM_VECTOR_STORE", "memory")
-    monkeypatch.setenv("QMM_RETRIEVAL_FLOOR", "0.1")
-    return AssessmentService(Settings())
 
 
 def test_question_markdown_shows_guidance_fields_and_levels(service: AssessmentService) -> None:

@@ -48,23 +48,33 @@ def stems(text: str) -> set[str]:
 
 
 def field_cues(field: AnswerField) -> set[str]:
-    words = stems(f"{field.label} {field.follow_up or ''} {field.unit or ''} {field.id.replace('_', ' ')}")
+    hints = " ".join(field.cues)
+    words = stems(f"{field.label} {field.follow_up or ''} {field.unit or ''} {field.id.replace('_', ' ')} {hints}")
     return {w for w in words if w not in GENERIC}
 
 
+def _single_aliases(option: Option) -> str:
+    return " ".join(a for a in option.aliases if " " not in a.strip())
+
+
 def option_terms(option: Option, shared: set[str] = frozenset()) -> tuple[set[str], set[str]]:  # type: ignore[assignment]
-    """(strong terms from id and label, weak terms from the description). Terms shared by several options of the
-    field are not strong: they cannot tell the options apart."""
-    strong_all = stems(f"{option.id.replace('_', ' ')} {option.label}") - GENERIC
+    """(strong terms from id, label and one-word aliases; weak terms from the description). Terms shared by several
+    options of the field are not strong: they cannot tell the options apart."""
+    strong_all = stems(f"{option.id.replace('_', ' ')} {option.label} {_single_aliases(option)}") - GENERIC
     strong = (strong_all - shared) or strong_all
     weak = stems(option.description) - GENERIC - strong_all - shared
     return strong, weak
 
 
+def alias_phrases(option: Option) -> list[re.Pattern[str]]:
+    """Multi-word aliases ("walk the floor"), matched as whole phrases."""
+    return [re.compile(r"\b" + re.escape(a.strip()) + r"\b", re.IGNORECASE) for a in option.aliases if " " in a.strip()]
+
+
 def shared_terms(options: list[Option]) -> set[str]:
     counts: dict[str, int] = {}
     for o in options:
-        for t in stems(f"{o.id.replace('_', ' ')} {o.label}") - GENERIC:
+        for t in stems(f"{o.id.replace('_', ' ')} {o.label} {_single_aliases(o)}") - GENERIC:
             counts[t] = counts.get(t, 0) + 1
     return {t for t, n in counts.items() if n > 1}
 
@@ -234,24 +244,16 @@ class RulesExtractor:
                 return FieldValue(field=field.id, value=value, span=clause, confidence=conf)
             return None
 
-        if t is FieldType.FREQUENCY:
-            need = 0 if (alone or targeted) else 1
-            hit = best_with(find_frequencies, need)
+        if t in (FieldType.FREQUENCY, FieldType.PERCENTAGE):
+            # the only field of its type takes the first value anywhere; otherwise the clause must be about it
+            finder = find_frequencies if t is FieldType.FREQUENCY else find_percentages
+            hit = best_with(finder, 0 if (alone or targeted) else 1)
             if hit is None:
                 return None
             i, found = hit
-            first = found[0]
+            number_or_name = found[0].value if t is FieldType.FREQUENCY else float(found[0].value)
             conf = 0.85 if (targeted or relevance[i] > 0) else 0.65
-            return FieldValue(field=field.id, value=first.value, span=first.span, confidence=conf)
-
-        if t is FieldType.PERCENTAGE:
-            need = 0 if (alone or targeted) else 1
-            hit = best_with(find_percentages, need)
-            if hit is None:
-                return None
-            i, found = hit
-            first = found[0]
-            return FieldValue(field=field.id, value=float(first.value), span=first.span, confidence=0.8)
+            return FieldValue(field=field.id, value=number_or_name, span=found[0].span, confidence=conf)
 
         if t is FieldType.COUNT:
             return self._count(field, clauses, relevance, order, targeted, used_numbers)
@@ -347,16 +349,19 @@ class RulesExtractor:
         scored: list[tuple[float, int, int]] = []  # (score, option index, clause index)
         shared = shared_terms(options)
         terms = [option_terms(o, shared) for o in options]
+        phrases = [alias_phrases(o) for o in options]
         for ci, (_, clause) in enumerate(clauses):
             cstems = stems(clause)
             for oi, (strong, weak) in enumerate(terms):
                 hits = strong & cstems
-                if hits:
-                    # a negated mention ("we don't use MES") does not count
-                    positions = [m.start() for h in hits for m in re.finditer(re.escape(h), clause.lower())]
-                    if positions and all(negated_before(clause, p) for p in positions):
-                        continue
-                lexical = (1.0 + 0.2 * (len(hits) - 1) if hits else 0.0) + min(0.45, 0.15 * len(weak & cstems))
+                positions = [m.start() for h in hits for m in re.finditer(re.escape(h), clause.lower())]
+                phrase_hits = [m.start() for p in phrases[oi] for m in p.finditer(clause)]
+                positions += phrase_hits
+                # a negated mention ("we don't use MES") does not count
+                if positions and all(negated_before(clause, p) for p in positions):
+                    continue
+                count = len(hits) + len(phrase_hits)
+                lexical = (1.0 + 0.2 * (count - 1) if count else 0.0) + min(0.45, 0.15 * len(weak & cstems))
                 similarity = 0.0
                 if clause_vecs is not None and option_vecs is not None:
                     similarity = float(clause_vecs[ci] @ option_vecs[oi])
