@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 CHROMIUM := /usr/bin/chromium
+INITDB   := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
@@ -25,10 +26,13 @@ install: $(STAMP)  ## create .venv and install pinned dependencies (torch 2.13.0
 $(CHROMIUM):  # Debian's chromium for the browser test (playwright drives it; it never downloads a browser)
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+$(INITDB):  # Debian's PostgreSQL server for the store tests against PostgreSQL (each test starts its own cluster)
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+
 run: $(STAMP)  ## set up, prepare what is missing, and serve the app on 127.0.0.1
 	$(BIN)/qmm serve
 
-test: $(STAMP) $(CHROMIUM)  ## set up, lint, type-check and run every test tier (what .ci/run runs)
+test: $(STAMP) $(CHROMIUM) $(INITDB)  ## set up, lint, type-check and run every test tier (what .ci/run runs)
 	$(BIN)/ruff check assistant tests eval app.py
 	$(BIN)/mypy
 	$(BIN)/pytest -q

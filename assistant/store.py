@@ -1,8 +1,8 @@
-"""Persistence: SQLAlchemy 2 over SQLite (WAL) by default, PostgreSQL by URL, same code.
+"""Persistence: SQLAlchemy 2 over SQLite (WAL) by default, PostgreSQL by URL, same code (both tested).
 
 Tables: sites, assessments (site, protocol@version, status, site facts), interviews (interviewee, role, state,
 revision), answers (versioned: every save is a new row), audit_events (append-only: who, when, what, before, after;
-SQLite triggers refuse UPDATE and DELETE on it), schema_info. Every write that an interviewee's message causes is
+triggers in SQLite and PostgreSQL refuse UPDATE and DELETE on it), schema_info. Every write that an interviewee's message causes is
 one transaction, committed before the assistant replies. A write based on a stale revision of an interview (a second
 browser tab) is refused with ``StaleInterview``. A database made by a newer version of this code is refused, never
 altered.
@@ -116,6 +116,13 @@ class AuditRow(Base):
     protocol: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+APPEND_ONLY_POSTGRES = [
+    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS audit_no_change ON audit_events",
+    "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_events "
+    "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+]
 APPEND_ONLY_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_events "
     "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
@@ -138,7 +145,14 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._migrate()
+        try:
+            self._migrate()
+        except StoreError:
+            self.engine.dispose()
+            raise
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     def _migrate(self) -> None:
         try:
@@ -152,9 +166,10 @@ class Store:
                         f"the database at {self.url} was made by a newer version of this tool (schema {version}; "
                         f"this code knows {SCHEMA_VERSION}). Upgrade the tool; the database was not changed."
                     )
-                if self.engine.dialect.name == "sqlite":
-                    for statement in APPEND_ONLY_TRIGGERS:
-                        conn.execute(text(statement))
+                dialect = self.engine.dialect.name
+                triggers = {"sqlite": APPEND_ONLY_TRIGGERS, "postgresql": APPEND_ONLY_POSTGRES}.get(dialect, [])
+                for statement in triggers:
+                    conn.execute(text(statement))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the database at {self.url}: {exc.__class__.__name__}: {exc}") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -12,13 +13,29 @@ from assistant.errors import StoreError
 from assistant.service import AssessmentService
 from assistant.settings import Settings
 from assistant.store import StaleInterview, Store
+from tests.pgserver import postgres_cluster
 
 NOW = datetime(2026, 11, 25, 12, 0)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'qmm.sqlite3'}")
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same tests against SQLite (default) and a real PostgreSQL server (slow tier)."""
+    if request.param == "sqlite":
+        yield Store(f"sqlite:///{tmp_path / 'qmm.sqlite3'}")
+        return
+    url = request.getfixturevalue("postgres_url")
+    store = Store(url)
+    yield store
+    with store.engine.begin() as conn:  # a clean database for the next test
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    store.engine.dispose()
 
 
 def test_turns_version_answers_and_audit_every_change(store: Store) -> None:
@@ -67,16 +84,14 @@ def test_a_stale_write_is_refused_and_changes_nothing(store: Store) -> None:
     assert store.current_answers(aid) == {}
 
 
-def test_a_database_from_newer_code_is_refused_untouched(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    first = Store(url)
-    with first.engine.begin() as conn:
+def test_a_database_from_newer_code_is_refused_untouched(store: Store) -> None:
+    with store.engine.begin() as conn:
         conn.execute(text("UPDATE schema_info SET version = 99"))
-    first.engine.dispose()
-    before = (tmp_path / "db.sqlite3").read_bytes()
     with pytest.raises(StoreError, match="newer version"):
-        Store(url)
-    assert (tmp_path / "db.sqlite3").read_bytes() == before
+        Store(store.url)
+    with store.engine.begin() as conn:
+        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == 99
+        conn.execute(text("UPDATE schema_info SET version = 1"))
 
 
 def test_a_corrupt_database_file_is_a_clear_error(tmp_path: Path) -> None:
