@@ -2,10 +2,11 @@
 
 Tables: sites, assessments (site, protocol@version, status, site facts), interviews (interviewee, role, state,
 revision), answers (versioned: every save is a new row), audit_events (append-only: who, when, what, before, after;
-triggers in SQLite and PostgreSQL refuse UPDATE and DELETE on it), schema_info. Every write that an interviewee's
-message causes is one transaction, committed before the assistant replies. A write based on a stale revision of an interview (a second
-browser tab) is refused with ``StaleInterview``. A database made by a newer version of this code is refused, never
-altered.
+triggers in SQLite and PostgreSQL refuse UPDATE and DELETE on it), schema_info.
+
+Every write that an interviewee's message causes is one transaction, committed before the assistant replies. A write
+based on a stale revision of an interview (a second browser tab) is refused with ``StaleInterview``. A database made
+by a newer version of this code is refused, never altered.
 """
 
 from __future__ import annotations
