@@ -98,6 +98,9 @@ def wait_chat(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    outside: list[str] = []  # the page must not fetch anything from elsewhere (fonts, analytics, CDNs)
+    page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else
+            outside.append(r.url))  # fmt: skip
     page.goto(server.url)
     page.get_by_label("Site").fill("Harford tablet plant")
     page.get_by_label("Your name").fill("Ann Lee")
@@ -144,3 +147,4 @@ def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # 
     summary.wait_for()
     assert "level" in summary.inner_text()
     assert page.get_by_text("Management Commitment to Quality").count() > 0
+    assert outside == []
