@@ -53,8 +53,12 @@ def field_cues(field: AnswerField) -> set[str]:
     return {w for w in words if w not in GENERIC}
 
 
+def _short_acronym(alias: str) -> bool:
+    return alias.isupper() and len(alias) <= 3
+
+
 def _single_aliases(option: Option) -> str:
-    return " ".join(a for a in option.aliases if " " not in a.strip())
+    return " ".join(a for a in option.aliases if " " not in a.strip() and not _short_acronym(a.strip()))
 
 
 def option_terms(option: Option, shared: set[str] = frozenset()) -> tuple[set[str], set[str]]:  # type: ignore[assignment]
@@ -67,8 +71,15 @@ def option_terms(option: Option, shared: set[str] = frozenset()) -> tuple[set[st
 
 
 def alias_phrases(option: Option) -> list[re.Pattern[str]]:
-    """Multi-word aliases ("walk the floor"), matched as whole phrases."""
-    return [re.compile(r"\b" + re.escape(a.strip()) + r"\b", re.IGNORECASE) for a in option.aliases if " " in a.strip()]
+    """Multi-word aliases ("walk the floor") as whole phrases; short acronyms ("HR", "OT") as whole words, case
+    sensitive, so that "it" or "or" in a sentence is not read as an acronym."""
+    out = []
+    for alias in (a.strip() for a in option.aliases):
+        if " " in alias:
+            out.append(re.compile(r"\b" + re.escape(alias) + r"\b", re.IGNORECASE))
+        elif _short_acronym(alias):
+            out.append(re.compile(r"\b" + re.escape(alias) + r"\b"))
+    return out
 
 
 def shared_terms(options: list[Option]) -> set[str]:
