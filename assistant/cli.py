@@ -257,12 +257,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.port:
         settings = settings.model_copy(update={"port": args.port})
-    service = AssessmentService(settings)
-    report = service.index.ensure(show_progress=True)
-    if report is not None:
-        print(f"built the guidance index: {report.notes} notes in {report.seconds:.1f} s")
-    print(f"QMM Assessment Assistant: {service.protocol.ref} on http://{settings.host}:{settings.port}")
-    launch(service)
+    launch(AssessmentService(settings))
     return 0
 
 

@@ -279,6 +279,13 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
 
 
 def launch(service: AssessmentService) -> None:
+    """Prepare what is missing (the guidance index), then serve. `qmm serve` and `python app.py` both land here."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    report = service.index.ensure(show_progress=True)
+    if report is not None:
+        print(f"built the guidance index: {report.notes} notes in {report.seconds:.1f} s")
+    for warning in service.warnings:
+        print(f"warning: {warning}")
     settings = service.settings
+    print(f"QMM Assessment Assistant: {service.protocol.ref} on http://{settings.host}:{settings.port}")
     build_app(service).launch(server_name=settings.host, server_port=settings.port, footer_links=[])
