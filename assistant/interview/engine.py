@@ -12,169 +12,31 @@ Text in an answer is only ever data: a command must be the whole message, never 
 
 from __future__ import annotations
 
-import re
-from enum import StrEnum
-from typing import Literal
-
-from pydantic import BaseModel, Field
-
 from assistant.answers import coerce_value
 from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer, merge
-from assistant.protocol.models import FREQUENCIES, FREQUENCY_LABELS, AnswerField, FieldType, Protocol, Question
+from assistant.interview.replies import (
+    DECLINE_LABEL,
+    MAX_ANSWER_CHARS,
+    NO_WORDS,
+    YES_WORDS,
+    card_text,
+    option_labels,
+    quick_value,
+    show_value,
+)
+from assistant.interview.state import (
+    ConfirmAnswer,
+    Effect,
+    InterviewState,
+    MarkNA,
+    Phase,
+    SaveDraft,
+    SetFacts,
+    ShowGuidance,
+    Step,
+)
+from assistant.protocol.models import FieldType, Protocol, Question
 from assistant.rubric import ConfirmedAnswer, applies, score_question
-
-
-class Phase(StrEnum):
-    FACTS = "facts"
-    ANSWER = "answer"
-    FOLLOW_UP = "follow_up"
-    CONFIRM = "confirm"
-    NA_REASON = "na_reason"
-    PAUSED = "paused"
-    DONE = "done"
-
-
-class InterviewState(BaseModel):
-    """Everything needed to continue an interview; stored as JSON with the interview and kept in gr.State."""
-
-    interview_id: int
-    assessment_id: int
-    interviewee: str
-    role: str
-    protocol: str
-    revision: int = 0
-    facts: dict[str, str] = Field(default_factory=dict)
-    pending_facts: list[str] = Field(default_factory=list)
-    order: list[str] = Field(default_factory=list)
-    confirmed: dict[str, StructuredAnswer] = Field(default_factory=dict)
-    na: dict[str, str] = Field(default_factory=dict)
-    skipped: list[str] = Field(default_factory=list)
-    history: list[str] = Field(default_factory=list)
-    phase: Phase = Phase.FACTS
-    resume_phase: Phase | None = None
-    current: str | None = None
-    draft: StructuredAnswer | None = None
-    asked: list[str] = Field(default_factory=list)
-    pending_field: str | None = None
-
-
-class SaveDraft(BaseModel):
-    kind: Literal["draft"] = "draft"
-    question_id: str
-    answer: StructuredAnswer
-
-
-class ConfirmAnswer(BaseModel):
-    kind: Literal["confirm"] = "confirm"
-    question_id: str
-    answer: StructuredAnswer
-
-
-class MarkNA(BaseModel):
-    kind: Literal["na"] = "na"
-    question_id: str
-    justification: str
-
-
-class SetFacts(BaseModel):
-    kind: Literal["facts"] = "facts"
-    facts: dict[str, str]
-
-
-class ShowGuidance(BaseModel):
-    kind: Literal["guidance"] = "guidance"
-    question_id: str
-
-
-Effect = SaveDraft | ConfirmAnswer | MarkNA | SetFacts | ShowGuidance
-
-
-class Step(BaseModel):
-    state: InterviewState
-    messages: list[str]
-    quick_replies: list[str] = Field(default_factory=list)
-    effects: list[Effect] = Field(default_factory=list)
-
-
-COMMANDS = {
-    "skip": "skip", "skip question": "skip", "skip this question": "skip", "later": "skip", "come back later": "skip",
-    "back": "back", "go back": "back", "previous": "back", "previous question": "back",
-    "n/a": "na", "na": "na", "not applicable": "na", "mark n/a": "na",
-    "why": "why", "why this question": "why", "why this question?": "why", "guidance": "why",
-    "score": "score", "how would this score": "score", "how would this score?": "score",
-    "pause": "pause", "stop": "pause", "resume": "resume", "continue": "resume",
-    "confirm": "confirm", "confirm answer": "confirm", "ok": "confirm", "looks good": "confirm",
-    "yes, confirm": "confirm", "accept": "confirm",
-    "don't know": "decline", "dont know": "decline", "not sure": "decline", "skip field": "decline",
-    "don't know / skip this field": "decline", "i don't know": "decline", "unknown": "decline",
-}  # fmt: skip
-EDIT = re.compile(r"^\s*(?:edit|set|change)\s+([a-z_][a-z0-9_]*)\s*(?:=|:|to)\s*(.+)$", re.IGNORECASE | re.DOTALL)
-DECLINE_LABEL = "Don't know / skip this field"
-YES_WORDS = re.compile(r"^\s*(yes|y|yep|yeah|correct|true|we do|it is|they do)\b", re.IGNORECASE)
-NO_WORDS = re.compile(r"^\s*(no|n|nope|false|we don'?t|not)\b", re.IGNORECASE)
-MAX_ANSWER_CHARS = 20_000
-
-
-def parse_command(text: str) -> tuple[str, str | None] | None:
-    """A command when the whole message is one; ('edit', 'field=value') for an edit; else None."""
-    key = " ".join(text.strip().lower().split())
-    if key in COMMANDS:
-        return COMMANDS[key], None
-    match = EDIT.match(text)
-    if match:
-        return "edit", f"{match.group(1).lower()}={match.group(2).strip()}"
-    return None
-
-
-def option_labels(field: AnswerField) -> list[str]:
-    if field.type is FieldType.YES_NO:
-        extra = (["Partly"] if field.allow_partly else []) + (["Planned"] if field.allow_planned else [])
-        return ["Yes", "No", *extra]
-    if field.type is FieldType.FREQUENCY:
-        return [FREQUENCY_LABELS[f] for f in FREQUENCIES]
-    if field.options:
-        return [o.label for o in field.options]
-    return []
-
-
-def quick_value(field: AnswerField, text: str) -> FieldValue | None:
-    """The value of a quick reply clicked (or typed exactly): deterministic, the reply itself is the span."""
-    key = text.strip().lower()
-    if field.type is FieldType.YES_NO and key in {"yes", "no", "partly", "planned"}:
-        if key in {"partly", "planned"} and not (field.allow_partly if key == "partly" else field.allow_planned):
-            return None
-        return FieldValue(field=field.id, value=key, span=text.strip(), confidence=1.0)
-    if field.type is FieldType.FREQUENCY:
-        for fid, label in FREQUENCY_LABELS.items():
-            if key == label.lower():
-                return FieldValue(field=field.id, value=fid, span=text.strip(), confidence=1.0)
-    for option in field.options or []:
-        if key == option.label.lower():
-            value: str | list[str] = [option.id] if field.type is FieldType.MULTI_CHOICE else option.id
-            return FieldValue(field=field.id, value=value, span=text.strip(), confidence=1.0)
-    return None
-
-
-def show_value(value: object) -> str:
-    if value is None:
-        return "not stated"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "none"
-    if isinstance(value, float) and value.is_integer():
-        return f"{int(value)}"
-    return str(value)
-
-
-def card_text(question: Question, answer: StructuredAnswer) -> str:
-    lines = [f"Here is what I understood for {question.id} ({question.topic}):"]
-    for f in question.fields:
-        v = answer.values.get(f.id)
-        shown = "not stated" if v is None or v.value is None else show_value(v.value)
-        if v is not None and v.source == "declined":
-            shown = "not stated (you did not know)"
-        lines.append(f"- {f.label} [{f.id}]: {shown}")
-    lines.append("Reply 'confirm' to save it, or correct a field with 'edit FIELD = VALUE'.")
-    return "\n".join(lines)
 
 
 class InterviewEngine:
