@@ -248,6 +248,23 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Run an evaluation from the repository's eval/ folder (gold data lives there, not in the package)."""
+    from assistant.settings import REPO_ROOT
+
+    if not (REPO_ROOT / "eval" / "__init__.py").is_file():
+        print(f"error: no eval/ folder beside the package at {REPO_ROOT}; run from a source checkout", file=sys.stderr)
+        return 1
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    import importlib
+
+    module = importlib.import_module(f"eval.{args.which}")
+    if args.which == "extraction":
+        return int(module.main(show_errors=args.errors))
+    return int(module.main())
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
@@ -309,6 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--json", action="store_true", help="print JSON")
     extract.add_argument("--batch", help='JSONL file of {"id", "question", "text"}; one JSONL line out per case')
     extract.set_defaults(func=cmd_extract)
+
+    evaluate = sub.add_parser("eval", help="print evaluation figures: retrieval, extraction or bench (turn latency)")
+    evaluate.add_argument("which", choices=["retrieval", "extraction", "bench"])
+    evaluate.add_argument("--errors", action="store_true", help="extraction: list the dev-split mistakes")
+    evaluate.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="serve the app on 127.0.0.1 (QMM_HOST / QMM_PORT to change)")
     serve.add_argument("--port", type=int, help="port (default: QMM_PORT or 7860)")
