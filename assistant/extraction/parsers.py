@@ -131,17 +131,17 @@ NUMBER = re.compile(
 
 DOC_NOUNS = (
     r"sops?|procedures?|polic(?:y|ies)|manuals?|reports?|minutes|dashboards?|scorecards?|score ?cards?|records?|"
-    r"logs?|logbooks?|registers?|matri(?:x|ces)|plans?|surveys?|charters?|agendas?|trackers?|spreadsheets?|"
-    r"assessments?|kpis?|metrics|charts?|presentations?|slides?|decks?|packs?|newsletters?|certificates?|forms?|"
+    r"logs?|logbooks?|registers?|matri(?:x|ces)|plans?|survey results|charters?|agendas?|trackers?|spreadsheets?|"
+    r"kpis?|metrics|charts?|presentations?|slides?|decks?|packs?|newsletters?|certificates?|forms?|"
     r"checklists?|templates?|guidelines?|standards?|work instructions?|protocols?|aprs?|pqrs?|"
     r"annual product reviews?|product quality reviews?|boards?|roadmaps?|agreements?|contracts?|lists?|"
     r"inventor(?:y|ies)|maps?|studies|study|analys[ie]s|questionnaires?|appraisals?|digests?|documents?|"
     r"playbooks?|walls?|binders?|folders?|files?|databases?|libraries|library|portals?|posters?|letters?|"
-    r"emails?|memos?|charters?|matrices|summar(?:y|ies)|audits?|trend reports?|reviews?"
+    r"emails?|memos?|matrices|summar(?:y|ies)|trend reports?|x-matrix|a3s?"
 )
-DOC_PHRASE = re.compile(r"\b(?:[\w'&/().-]+\s+){0,4}(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
+DOC_PHRASE = re.compile(r"\b(?:[\w'&/-]+[,;:.]?\s+){0,4}(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
 DOC_NOUN_NEXT = re.compile(r"\s+(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
-DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_ ][A-Z]{1,6})?[-_ ]?\d{2,5}(?:[-.]\d+)?)\b")
+DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_][A-Z]{1,6})?[-_]?\d{2,5}(?:[-.]\d+)?)\b")
 DETERMINERS = {"the", "our", "a", "an", "their", "its", "this", "that", "these", "those", "each", "every", "my"}
 _FUNCTION_TEXT = """
     i we you he she it they me us them my your his her and or but if then so because as at by for from in into
@@ -155,8 +155,14 @@ _FUNCTION_TEXT = """
     like yes yeah honest lots lot plus than up down out off again once twice whether either neither both such
     own same other another new documented recorded logged stored filed kept captured listed tracked reviewed
     updated signed
+    follow follows followed cover covers covered include includes included contain contains track tracks
+    sets set explains explain
 """
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
+# Documents that only count when named specifically (an id, a number or a proper name in the phrase): "a plan",
+# "our QRM procedure" or "the SOP" say a document exists, not which one.
+NEEDS_NAME = {"plan", "plans", "roadmap", "roadmaps", "procedure", "procedures", "sop", "sops", "protocol",
+              "protocols", "standard", "standards", "map", "maps", "study", "studies"}  # fmt: skip
 WEAK_NOUNS = {"plan", "plans", "procedure", "procedures", "policy", "policies", "system", "survey", "surveys",
               "metrics", "records", "record", "review", "reviews", "assessment", "assessments", "analysis",
               "analyses", "study", "studies", "dashboards", "audit", "audits", "charts", "chart", "kpis", "kpi",
@@ -243,7 +249,7 @@ def _trim_phrase(words: list[str]) -> list[str]:
         if bare in DETERMINERS:
             kept.insert(0, word)
             break
-        if bare in FUNCTION_WORDS or word.endswith((",", ";", ":")):
+        if bare in FUNCTION_WORDS or word.endswith((",", ";", ":", ".", "!", "?")) or not re.search(r"\w", word):
             break
         kept.insert(0, word)
     return kept
@@ -278,6 +284,8 @@ def find_evidence(text: str) -> list[str]:
         if not modifiers and (noun in WEAK_NOUNS or noun.rstrip("s") in WEAK_NOUNS or not specific):
             continue
         if noun in WEAK_NOUNS and not (has_determiner or specific):
+            continue
+        if noun in NEEDS_NAME and not any(re.search(r"\d", w) for w in modifiers):
             continue
         items.append((start, phrase))
     items.sort()
