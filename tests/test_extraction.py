@@ -39,6 +39,10 @@ def extract(protocol: Protocol, extractor: RulesExtractor, qid: str, text: str, 
         ("only when something goes wrong", "ad_hoc"),
         ("we look at it in real time", "continuous"),
         ("annually at the management review", "annually"),
+        ("re-scored every 24 months", "every_few_years"),
+        ("every 3 yrs", "every_few_years"),
+        ("every two weeks", "monthly"),  # between two names, the less frequent one
+        ("No trending at all.", "never"),
     ],
 )
 def test_frequencies(text: str, expected: str) -> None:

@@ -67,12 +67,12 @@ FREQUENCY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
             "daily",
         ),
         (
-            r"\b(weekly|every week|each week|per week|a week|once a week|fortnightly|every (two|2) weeks|biweekly|"
-            r"bi-weekly)\b",
+            r"\b(weekly|every week|each week|per week|a week|once a week)\b",
             "weekly",
         ),
-        (
-            r"\b(monthly|every month|each month|per month|a month|once a month|12 times a year|"
+        (  # between two names a rate takes the less frequent one: every two weeks counts as monthly
+            r"\b(monthly|every month|each month|per month|a month|once a month|fortnightly|biweekly|bi-weekly|"
+            r"12 times a year|"
             r"twelve times a year|12x (a|per) year)\b",
             "monthly",
         ),
@@ -106,6 +106,16 @@ FREQUENCY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         (r"\b(never|not at all|no review|not reviewed)\b", "never"),
     ]
 ]
+EVERY_N = re.compile(
+    r"\bevery\s+(\d+|two|three|four|five|six|eight|ten|twelve|eighteen|twenty-four)\s*"
+    r"(days?|weeks?|wks?|months?|mos?|years?|yrs?)\b",
+    re.IGNORECASE,
+)
+NOT_DONE = re.compile(
+    r"\b(no|not|never)\s+(?:any\s+|formal\s+|statistical\s+|regular\s+|real\s+|systematic\s+){0,2}"
+    r"(trending|trended|reviews?|reviewed|schedule|scheduled|checks?|checked|tests?|tested|testing|follow-up)\b",
+    re.IGNORECASE,
+)
 TIMES_PER = re.compile(
     r"\b(\d+|one|two|three|four|five|six|eight|ten|twelve)\s*(x|times)\s*(a|per|each|/)\s*(year|yr|month|week|day)\b",
     re.IGNORECASE,
@@ -191,17 +201,31 @@ def _to_number(text: str) -> int | None:
     return _word_number(text)
 
 
+def _per_year(times: float) -> str:
+    """A rate as the frequency it reaches (in between two names, the less frequent one)."""
+    return (
+        "daily" if times >= 365 else "weekly" if times >= 52 else "monthly" if times >= 12
+        else "quarterly" if times >= 4 else "semi_annually" if times >= 2 else "annually" if times >= 1
+        else "every_few_years"
+    )  # fmt: skip
+
+
+UNIT_PER_YEAR = {"day": 365, "week": 52, "wk": 52, "month": 12, "mo": 12, "year": 1, "yr": 1}
+
+
 def find_frequencies(clause: str) -> list[Found]:
     found: list[Found] = []
     for match in TIMES_PER.finditer(clause):
         n = _to_number(match.group(1)) or 0
         unit = match.group(4).lower()
-        per_year = n * {"year": 1, "yr": 1, "month": 12, "week": 52, "day": 365}[unit]
-        freq = (
-            "daily" if per_year >= 365 else "weekly" if per_year >= 52 else "monthly" if per_year >= 12
-            else "quarterly" if per_year >= 4 else "semi_annually" if per_year >= 2 else "annually"
-        )  # fmt: skip
-        found.append(Found(freq, match.group(0), match.start()))
+        found.append(Found(_per_year(n * UNIT_PER_YEAR[unit]), match.group(0), match.start()))
+    for match in EVERY_N.finditer(clause):
+        word = match.group(1).lower()
+        n = {"eighteen": 18, "twenty-four": 24}.get(word) or _to_number(word) or 1
+        unit = match.group(2).lower().rstrip("s") or "mo"
+        found.append(Found(_per_year(UNIT_PER_YEAR.get(unit, 12) / n), match.group(0), match.start()))
+    for match in NOT_DONE.finditer(clause):
+        found.append(Found("never", match.group(0), match.start()))
     for pattern, freq in FREQUENCY_PATTERNS:
         for match in pattern.finditer(clause):
             if any(f.start <= match.start() < f.start + len(f.span) for f in found):
