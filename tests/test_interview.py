@@ -50,7 +50,7 @@ def test_site_facts_decide_which_questions_apply(engine: InterviewEngine) -> Non
     assert started(engine, "yes").order == ["AL-01", "AL-02", "BE-01"]
     assert started(engine, "no").order == ["AL-01", "BE-01"]
     step = engine.on_text(engine.start(new_state(engine.protocol)).state, "maybe")
-    assert "Please answer yes or no." in step.messages
+    assert "Please answer yes or no (or ask me what it means)." in step.messages
 
 
 def test_role_filters_questions(mini: Protocol) -> None:
@@ -60,32 +60,47 @@ def test_role_filters_questions(mini: Protocol) -> None:
     assert engine.questions_for("all", {"has_contractors": "no"}) == ["AL-01", "BE-01"]
 
 
-def test_answer_then_follow_ups_then_card_then_confirm(engine: InterviewEngine, mini: Protocol) -> None:
+def test_answer_then_one_follow_up_form_then_card_then_confirm(engine: InterviewEngine, mini: Protocol) -> None:
     state = started(engine)
     assert state.current == "AL-01"
     step = engine.on_text(state, "Objectives are defined.", answer_with(mini, "AL-01", "Objectives are defined.",
                                                                         defined="yes"))  # fmt: skip
     assert isinstance(step.effects[0], SaveDraft)
     assert step.state.phase is Phase.FOLLOW_UP
+    # every missing field in one message and one form, not one turn per field
+    assert step.state.pending_fields == ["review", "share", "cascade", "evidence"]
     assert step.state.pending_field == "review"
-    assert "How often are they reviewed?" in step.messages
-    assert "Every quarter" in step.quick_replies
-    step = engine.on_text(step.state, "Every quarter")  # a quick reply maps deterministically
+    assert [f.id for f in step.form] == ["review", "share", "cascade", "evidence"]
+    follow_up = step.messages[-1]
+    assert "- Review: How often are they reviewed? (Never / Ad hoc / " in follow_up
+    assert "- Cascaded to: Who are they cascaded to? (Teams / People; several allowed)" in follow_up
+    assert "- Evidence: Which documents show this?" in follow_up
+    step = engine.on_text(step.state, "Every quarter")  # a quick reply maps deterministically to the one field
     assert step.state.draft is not None
     assert step.state.draft.values["review"].value == "quarterly"
     assert step.state.draft.values["review"].span == "Every quarter"
-    step = engine.on_command(step.state, "decline")  # share: don't know
-    assert step.state.draft is not None
-    assert step.state.draft.values["share"].source == "declined"
-    step = engine.on_text(step.state, "Teams")
-    step = engine.on_command(step.state, "decline")  # evidence
+    # the other fields were asked once; they are not asked again: the card shows them as not stated
     assert step.state.phase is Phase.CONFIRM
+    assert step.form == []
     assert "Here is what I understood for AL-01" in step.messages[-1]
+    assert "- Share measured: not stated" in step.messages[-1]
     step = engine.on_command(step.state, "confirm")
     assert isinstance(step.effects[0], ConfirmAnswer)
     assert "Saved AL-01" in step.messages[0]
     assert step.state.current == "AL-02"
     assert "AL-01" in step.state.confirmed
+
+
+def test_dont_know_in_a_follow_up_leaves_the_fields_asked_as_not_stated(engine: InterviewEngine,
+                                                                       mini: Protocol) -> None:  # fmt: skip
+    step = engine.on_text(started(engine), "y", answer_with(mini, "AL-01", "y", defined="yes", review="annually"))
+    assert step.quick_replies == ["Don't know / skip these fields"]
+    step = engine.on_command(step.state, "decline")
+    assert step.state.draft is not None
+    assert [f for f, v in step.state.draft.values.items() if v.source == "declined"] == ["share", "cascade", "evidence"]
+    assert step.state.phase is Phase.CONFIRM
+    assert "- Evidence: not stated (you did not know)" in step.messages[-1]
+    assert isinstance(step.effects[0], SaveDraft)
 
 
 def test_skip_comes_back_later_and_back_reopens(engine: InterviewEngine, mini: Protocol) -> None:
@@ -130,9 +145,10 @@ def test_why_score_pause_resume(engine: InterviewEngine, mini: Protocol) -> None
 def test_edit_validates_the_value(engine: InterviewEngine, mini: Protocol) -> None:
     state = engine.on_text(started(engine), "y", answer_with(mini, "AL-01", "y", defined="yes")).state
     bad = engine.on_command(state, "edit", "review=fortnightly")
-    assert "Could not set review" in bad.messages[0]
+    assert "Could not set Review: 'fortnightly' is not one of: Never, " in bad.messages[0]
     unknown = engine.on_command(state, "edit", "colour=blue")
     assert "no field 'colour'" in unknown.messages[0]
+    assert "Fields: Defined, Review, Share measured, Cascaded to, Evidence." in unknown.messages[0]
     good = engine.on_command(state, "edit", "share=85%")
     assert good.state.draft is not None
     assert good.state.draft.values["share"].value == 85.0

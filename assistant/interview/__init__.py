@@ -1,10 +1,13 @@
-"""The guided interview: a pure state machine (engine), its data (state) and its words (replies)."""
+"""The guided interview: a pure state machine (engine), its data (state), how messages are read (commands) and its
+words (replies); follow-up forms and edits (forms, editing), moving through the questions (flow, navigation)."""
 
+from assistant.interview.commands import fact_reply, is_question, parse_command
 from assistant.interview.engine import InterviewEngine
-from assistant.interview.replies import parse_command, show_value
+from assistant.interview.replies import card_text, label_value, show_value
 from assistant.interview.state import (
     ConfirmAnswer,
     Effect,
+    FormField,
     InterviewState,
     MarkNA,
     Phase,
@@ -17,6 +20,7 @@ from assistant.interview.state import (
 __all__ = [
     "ConfirmAnswer",
     "Effect",
+    "FormField",
     "InterviewEngine",
     "InterviewState",
     "MarkNA",
@@ -25,6 +29,10 @@ __all__ = [
     "SetFacts",
     "ShowGuidance",
     "Step",
+    "card_text",
+    "fact_reply",
+    "is_question",
+    "label_value",
     "parse_command",
     "show_value",
 ]

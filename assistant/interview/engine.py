@@ -1,26 +1,35 @@
 """The interview engine: a pure state machine over a protocol. No I/O, no clock, no model calls.
 
-The service extracts the interviewee's text first (the extractor is an outside service) and passes the result in;
-the engine decides what happens next and returns the new state, the messages to show, quick replies, and the
-effects the service must persist *before* it shows anything (draft saved, answer confirmed, N/A, site facts).
+The service reads a message with ``parse`` (a command, or None for an answer), extracts an answer's values first
+(the extractor is an outside service) and passes them in; the engine decides what happens next and returns the new
+state, the messages to show, quick replies, the open follow-up form, and the effects the service must persist
+*before* it shows anything (draft saved, answer confirmed, N/A, site facts).
 
-Flow per question: ask -> free-text answer -> follow-up for each field still missing (options as quick replies; each
-field asked once, "don't know" accepted) -> the structured answer as a card -> confirm or edit field by field.
-Commands (typed alone or as buttons): skip, back, n/a, why, score, pause, resume, confirm, edit FIELD = VALUE.
+Flow per question: ask -> free-text answer -> one follow-up form listing every field still missing (each field
+asked once; "don't know" accepted) -> the structured answer as a card -> confirm, or edit fields. A reply to the
+follow-up fills only the fields asked; any change to a value already on the draft is said in the reply.
+Commands (typed alone or as buttons): skip, back, n/a, why, score, pause, resume, confirm, don't know, ask a
+colleague, go to ID, end, edit FIELD = VALUE. A question back ("what do you mean by ...?") is explained, not saved.
 Text in an answer is only ever data: a command must be the whole message, never a phrase inside an answer.
 """
 
 from __future__ import annotations
 
-from assistant.answers import coerce_value
 from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer, merge
+from assistant.interview import flow
+from assistant.interview import navigation as nav
+from assistant.interview.commands import EDIT_WORD, fact_reply, is_dont_know, is_question, match_edit, parse_command
+from assistant.interview.editing import edit_field, submit_form
+from assistant.interview.forms import with_values
 from assistant.interview.replies import (
-    DECLINE_LABEL,
+    COLLEAGUE_LABEL,
     MAX_ANSWER_CHARS,
-    NO_WORDS,
-    YES_WORDS,
     card_text,
-    option_labels,
+    change_notes,
+    explain_question,
+    form_text,
+    label_value,
+    noted,
     quick_value,
     show_value,
 )
@@ -35,8 +44,12 @@ from assistant.interview.state import (
     ShowGuidance,
     Step,
 )
-from assistant.protocol.models import FieldType, Protocol, Question
+from assistant.protocol.models import Protocol, Question
 from assistant.rubric import ConfirmedAnswer, applies, score_question
+
+ANSWERING = (Phase.ANSWER, Phase.FOLLOW_UP, Phase.CONFIRM)
+YES_OR_NO = "Please answer yes or no (or ask me what it means)."
+PAUSED = "The interview is paused. Say 'resume' to continue."
 
 
 class InterviewEngine:
@@ -65,8 +78,32 @@ class InterviewEngine:
             out[area.id] = (len(done), len(mine))
         return out
 
+    def open_questions(self, state: InterviewState) -> list[str]:
+        """Question ids of this interview with no confirmed answer and no N/A yet, in order (for a question list)."""
+        return nav.open_questions(state)
+
+    def parse(self, state: InterviewState, text: str) -> tuple[str, str | None] | None:
+        """(command, arg) when the message is a command for the current state, else None: an answer.
+
+        Exact commands and ``go to ID`` as in ``parse_command``; a question back -> ('ask', text); an edit only
+        when FIELD names a field of the current question (id or label) and there is a draft or card. A message
+        starting with the literal word "edit" that is no valid edit -> ('edit', rest): the engine explains the form.
+        """
+        command = parse_command(text)
+        if command is not None and command[0] != "edit":
+            return command
+        if state.phase in (*ANSWERING, Phase.FACTS) and is_question(text):
+            return "ask", text.strip()
+        if state.current is not None and state.phase in ANSWERING and state.draft is not None:
+            edit = match_edit(self.question(state.current).fields, text)
+            if edit is not None:
+                return "edit", f"{edit[0].id}={edit[1]}"
+        word = EDIT_WORD.match(text)
+        return ("edit", word.group(1).strip()) if word else None
+
+    # --- start and resume ------------------------------------------------------------------------------------
     def start(self, state: InterviewState) -> Step:
-        """First prompt of a new interview: the site facts, then the first question."""
+        """First prompt of an interview: the site facts still unknown, then the first question."""
         state = state.model_copy(deep=True)
         if state.pending_facts or (not state.facts and self.protocol.meta.site_facts):
             state.pending_facts = state.pending_facts or [
@@ -77,13 +114,23 @@ class InterviewEngine:
             return Step(
                 state=state,
                 messages=[
-                    f"Welcome, {state.interviewee}. First, {len(state.pending_facts)} quick questions about the site; "
+                    f"Welcome, {state.interviewee}. First, {_count(len(state.pending_facts), 'quick question')} about "
+                    "the site; "
                     "they decide which questions apply.",
                     self._fact_prompt(state.pending_facts[0]),
                 ],
                 quick_replies=["Yes", "No"],
             )
-        return self._advance(state, [f"Welcome back, {state.interviewee}."])
+        if not state.order:
+            state.order = self.questions_for(state.role, state.facts)
+        if state.confirmed or state.na or state.history:
+            return self._finish(self._advance(state, [f"Welcome back, {state.interviewee}."]))
+        lines = [f"Welcome, {state.interviewee}."]
+        facts = nav.facts_text(self.protocol, state.facts)
+        if facts:
+            lines += ["The site facts are already recorded:", *facts]
+        lines.append(f"{_count(len(state.order), 'question')} for your role; one at a time.")
+        return self._finish(self._advance(state, ["\n".join(lines)]))
 
     def resume(self, state: InterviewState) -> Step:
         """Where the interview stopped, shown again after a reload or restart."""
@@ -91,246 +138,31 @@ class InterviewEngine:
         if state.phase is Phase.FACTS and state.pending_facts:
             return Step(state=state, messages=[self._fact_prompt(state.pending_facts[0])], quick_replies=["Yes", "No"])
         if state.phase is Phase.PAUSED:
-            return Step(state=state, messages=["The interview is paused. Say 'resume' to continue."],
-                        quick_replies=["Resume"])  # fmt: skip
+            return Step(state=state, messages=[PAUSED], quick_replies=["Resume"])
         if state.phase is Phase.DONE or state.current is None:
-            return self._advance(state, ["Welcome back."])
+            return self._finish(self._advance(state, ["Welcome back."]))
         question = self.question(state.current)
         messages = ["Welcome back: we stopped here.", self._ask_text(question)]
-        if state.phase is Phase.FOLLOW_UP and state.pending_field:
-            field = next(f for f in question.fields if f.id == state.pending_field)
-            messages.append(field.follow_up or "")
-            return Step(state=state, messages=messages, quick_replies=[*option_labels(field), DECLINE_LABEL])
-        if state.phase is Phase.CONFIRM and state.draft is not None:
+        if state.phase is Phase.FOLLOW_UP and state.pending_fields:
+            messages.append(form_text(question, state.pending_fields))
+        elif state.phase is Phase.CONFIRM and state.draft is not None:
             messages.append(card_text(question, state.draft))
-            return Step(state=state, messages=messages, quick_replies=["Confirm"])
-        if state.phase is Phase.NA_REASON:
+        elif state.phase is Phase.NA_REASON:
             messages.append("Why does this question not apply to your site?")
-        return Step(state=state, messages=messages)
-
-    def _fact_prompt(self, fact_id: str) -> str:
-        fact = next(f for f in self.protocol.meta.site_facts if f.id == fact_id)
-        return fact.question
-
-    def _ask_text(self, question: Question) -> str:
-        area = self.protocol.area(question.area)
-        return f"{question.id} · {area.name if area else question.area} · {question.topic}\n{question.text}"
-
-    def _next_question(self, state: InterviewState) -> str | None:
-        open_ = [q for q in state.order if q not in state.confirmed and q not in state.na]
-        fresh = [q for q in open_ if q not in state.skipped]
-        if fresh:
-            return fresh[0]
-        if open_:  # only skipped questions are left: come back to them
-            state.skipped = [q for q in state.skipped if q != open_[0]]
-            return open_[0]
-        return None
-
-    def _advance(self, state: InterviewState, messages: list[str]) -> Step:
-        nxt = self._next_question(state)
-        state.asked, state.pending_field = [], None
-        if nxt is None:
-            state.phase, state.current, state.draft = Phase.DONE, None, None
-            messages.append(
-                f"All {len(state.order)} questions for your role are answered. Thank you! The Results tab shows the "
-                "site profile; you can still go 'back' to change an answer."
-            )
-            return Step(state=state, messages=messages, quick_replies=["Back"])
-        return self._open(state, nxt, messages)
-
-    def _open(self, state: InterviewState, qid: str, messages: list[str]) -> Step:
-        question = self.question(qid)
-        state.current, state.phase = qid, Phase.ANSWER
-        if not state.history or state.history[-1] != qid:
-            state.history.append(qid)
-        state.asked, state.pending_field = [], None
-        if qid in state.confirmed:
-            state.draft = state.confirmed[qid].model_copy(deep=True)
-            state.phase = Phase.CONFIRM
-            messages += [self._ask_text(question), "Your confirmed answer:", card_text(question, state.draft)]
-            return Step(state=state, messages=messages, quick_replies=["Confirm", "Skip", "Back"])
-        state.draft = None
-        messages.append(self._ask_text(question))
-        return Step(state=state, messages=messages, quick_replies=["Why this question?", "Skip", "N/A"])
-
-    def _follow_up_or_confirm(self, state: InterviewState, messages: list[str], effects: list[Effect]) -> Step:
-        question = self.question(state.current or "")
-        assert state.draft is not None
-        for field in question.fields:
-            v = state.draft.values.get(field.id)
-            if (v is None or v.value is None) and field.id not in state.asked and not (v and v.source == "declined"):
-                state.phase, state.pending_field = Phase.FOLLOW_UP, field.id
-                state.asked.append(field.id)
-                messages.append(field.follow_up or f"What about {field.label.lower()}?")
-                return Step(state=state, messages=messages, quick_replies=[*option_labels(field), DECLINE_LABEL],
-                            effects=effects)  # fmt: skip
-        state.phase, state.pending_field = Phase.CONFIRM, None
-        messages.append(card_text(question, state.draft))
-        return Step(state=state, messages=messages, quick_replies=["Confirm", "How would this score?"], effects=effects)
+        return self._finish(Step(state=state, messages=messages, quick_replies=self._quick(state)))
 
     # --- events ----------------------------------------------------------------------------------------------
     def on_text(self, state: InterviewState, text: str, extracted: StructuredAnswer | None = None) -> Step:
         """A message that is not a command: a fact answer, an answer, a follow-up reply or a justification."""
-        state = state.model_copy(deep=True)
-        text = text[:MAX_ANSWER_CHARS]
-        if not text.strip():
-            return Step(state=state, messages=["I did not get any text. Type your answer, or use a button."])
-        if state.phase is Phase.FACTS and state.pending_facts:
-            return self._on_fact(state, text)
-        if state.phase is Phase.PAUSED:
-            return Step(state=state, messages=["The interview is paused. Say 'resume' to continue."],
-                        quick_replies=["Resume"])  # fmt: skip
-        if state.phase is Phase.DONE or state.current is None:
-            return Step(state=state, messages=["All questions are answered. Use 'back' to change an answer."])
-        question = self.question(state.current)
-        if state.phase is Phase.NA_REASON:
-            state.na[question.id] = text.strip()
-            effects: list[Effect] = [MarkNA(question_id=question.id, justification=text.strip())]
-            state.confirmed.pop(question.id, None)
-            step = self._advance(state, [f"Marked {question.id} as not applicable: \u201c{text.strip()}\u201d."])
-            step.effects = effects
-            return step
-        new = extracted or empty_answer(question, [text])
-        if state.phase is Phase.FOLLOW_UP and state.pending_field:
-            field = next(f for f in question.fields if f.id == state.pending_field)
-            quick = quick_value(field, text)
-            if quick is not None:
-                new = new.model_copy(update={"values": {**new.values, field.id: quick}})
-        draft = new if state.draft is None else merge(state.draft, new)
-        state.draft = draft
-        effects = [SaveDraft(question_id=question.id, answer=draft)]
-        got = [f.label for f in question.fields if new.values.get(f.id) and new.values[f.id].value is not None]
-        messages = [f"Noted: {', '.join(got)}." if got else "Thanks. I could not pick out a value from that."]
-        if state.phase is Phase.CONFIRM:
-            state.phase = Phase.CONFIRM
-            messages.append(card_text(question, draft))
-            return Step(state=state, messages=messages, quick_replies=["Confirm"], effects=effects)
-        return self._follow_up_or_confirm(state, messages, effects)
+        return self._finish(self._on_text(state.model_copy(deep=True), text[:MAX_ANSWER_CHARS], extracted))
 
-    def _on_fact(self, state: InterviewState, text: str) -> Step:
-        fact = state.pending_facts[0]
-        if YES_WORDS.match(text):
-            value = "yes"
-        elif NO_WORDS.match(text):
-            value = "no"
-        else:
-            return Step(state=state, messages=["Please answer yes or no.", self._fact_prompt(fact)],
-                        quick_replies=["Yes", "No"])  # fmt: skip
-        state.facts[fact] = value
-        state.pending_facts = state.pending_facts[1:]
-        effects: list[Effect] = [SetFacts(facts=dict(state.facts))]
-        if state.pending_facts:
-            return Step(state=state, messages=[self._fact_prompt(state.pending_facts[0])], quick_replies=["Yes", "No"],
-                        effects=effects)  # fmt: skip
-        state.order = self.questions_for(state.role, state.facts)
-        step = self._advance(state, [f"Thank you. {len(state.order)} questions apply to your role; one at a time."])
-        step.effects = effects
-        return step
+    def on_form(self, state: InterviewState, values: dict[str, str | list[str]]) -> Step:
+        """The follow-up form submitted: values by field id (or label), as the labels shown or typed text; "Don't
+        know" declines a field. Invalid values are named and stay asked; the rest go on the draft."""
+        return self._finish(submit_form(self.protocol, state.model_copy(deep=True), values))
 
     def on_command(self, state: InterviewState, command: str, arg: str | None = None) -> Step:
-        state = state.model_copy(deep=True)
-        if command == "resume" or state.phase is Phase.PAUSED:
-            if command != "resume":
-                return Step(state=state, messages=["The interview is paused. Say 'resume' to continue."],
-                            quick_replies=["Resume"])  # fmt: skip
-            state.phase = state.resume_phase or Phase.ANSWER
-            state.resume_phase = None
-            return self.resume(state)
-        if command == "pause":
-            state.resume_phase, state.phase = state.phase, Phase.PAUSED
-            return Step(state=state, messages=["Paused. Everything so far is saved; say 'resume' when ready."],
-                        quick_replies=["Resume"])  # fmt: skip
-        if state.phase is Phase.FACTS:
-            return Step(
-                state=state,
-                messages=["Please answer yes or no first.", self._fact_prompt(state.pending_facts[0])],
-                quick_replies=["Yes", "No"],
-            )
-        if command == "back":
-            return self._back(state)
-        if state.current is None:
-            return Step(state=state, messages=["There is no open question. Use 'back' to change an answer."])
-        question = self.question(state.current)
-        if command == "skip":
-            if question.id not in state.skipped:
-                state.skipped.append(question.id)
-            effects: list[Effect] = [SaveDraft(question_id=question.id, answer=state.draft)] if state.draft else []
-            step = self._advance(state, [f"Skipped {question.id}; we will come back to it."])
-            step.effects = effects
-            return step
-        if command == "na":
-            state.phase = Phase.NA_REASON
-            return Step(state=state, messages=["Why does this question not apply to your site? (A short reason is "
-                                               "needed; N/A answers are left out of the scores.)"])  # fmt: skip
-        if command == "why":
-            return Step(state=state, messages=[f"Why we ask: {question.respondent_guidance}",
-                                               "The guidance panel shows what FDA and the standards say."],
-                        effects=[ShowGuidance(question_id=question.id)])  # fmt: skip
-        if command == "score":
-            return Step(state=state, messages=[self.explain(question, state.draft)])
-        if command == "decline" and state.phase is Phase.FOLLOW_UP and state.pending_field and state.draft:
-            values = dict(state.draft.values)
-            values[state.pending_field] = FieldValue(field=state.pending_field, source="declined")
-            state.draft = state.draft.model_copy(update={"values": values})
-            return self._follow_up_or_confirm(
-                state, ["Fine, left as not stated."], [SaveDraft(question_id=question.id, answer=state.draft)]
-            )
-        if command == "edit":
-            return self._edit(state, question, arg or "")
-        if command == "confirm":
-            if state.draft is None:
-                return Step(state=state, messages=["There is no answer to confirm yet: please answer the question."])
-            state.confirmed[question.id] = state.draft
-            state.na.pop(question.id, None)
-            effects = [ConfirmAnswer(question_id=question.id, answer=state.draft)]
-            level = self.explain(question, state.draft).split(".")[0]
-            step = self._advance(state, [f"Saved {question.id}. {level}."])
-            step.effects = effects
-            return step
-        return Step(state=state, messages=["That command does not apply here."])
-
-    def _back(self, state: InterviewState) -> Step:
-        """Back to the question visited before this one (the history is a visit log)."""
-        history = list(state.history)
-        if history and history[-1] == state.current:
-            history.pop()
-        if not history:
-            return Step(state=state, messages=["This is the first question."])
-        previous = history[-1]
-        state.history = history
-        if state.current and state.current not in state.confirmed and state.current not in state.na:
-            state.skipped = [q for q in state.skipped if q != state.current]
-        step = self._open(state, previous, ["Going back."])
-        if previous in state.na:
-            step.messages.append(f"It is marked N/A: \u201c{state.na[previous]}\u201d. Answer it to replace that.")
-        return step
-
-    def _edit(self, state: InterviewState, question: Question, arg: str) -> Step:
-        name, _, raw = arg.partition("=")
-        field = next((f for f in question.fields if f.id == name.strip()), None)
-        if field is None:
-            names = ", ".join(f.id for f in question.fields)
-            return Step(state=state, messages=[f"There is no field '{name.strip()}' here. Fields: {names}."])
-        items: object = [i.strip() for i in raw.split(",") if i.strip()] if field.type in (
-            FieldType.MULTI_CHOICE, FieldType.EVIDENCE_LIST) else raw.strip()  # fmt: skip
-        try:
-            value = coerce_value(field, items)
-        except ValueError as exc:
-            return Step(state=state, messages=[f"Could not set {field.id}: {exc}."])
-        draft = state.draft or empty_answer(question)
-        values = dict(draft.values)
-        values[field.id] = FieldValue(field=field.id, value=value, span=raw.strip() or None, confidence=1.0,
-                                      source="edited")  # fmt: skip
-        state.draft = draft.model_copy(update={"values": values})
-        if state.phase is not Phase.CONFIRM:
-            return self._follow_up_or_confirm(
-                state,
-                [f"Set {field.label} to {show_value(value)}."],
-                [SaveDraft(question_id=question.id, answer=state.draft)],
-            )
-        return Step(state=state, messages=[f"Set {field.label} to {show_value(value)}.", card_text(question,
-                    state.draft)], quick_replies=["Confirm"],
-                    effects=[SaveDraft(question_id=question.id, answer=state.draft)])  # fmt: skip
+        return self._finish(self._on_command(state.model_copy(deep=True), command, arg))
 
     def explain(self, question: Question, draft: StructuredAnswer | None) -> str:
         """The level the current answer would get now, and what the next level needs."""
@@ -343,3 +175,275 @@ class InterviewEngine:
             (r.why or f"{r.field} {r.op} {show_value(r.expected)}").rstrip(".") for r in score.missing_for_next
         )
         return f"{text}. Level {score.next_level} would need: {needs}."
+
+    # --- text ------------------------------------------------------------------------------------------------
+    def _on_text(self, state: InterviewState, text: str, extracted: StructuredAnswer | None) -> Step:
+        if not text.strip():
+            return Step(state=state, messages=["I did not get any text. Type your answer, or use a button."],
+                        quick_replies=self._quick(state))  # fmt: skip
+        if state.phase is Phase.FACTS and state.pending_facts:
+            return self._ask(state, text) if is_question(text) else self._on_fact(state, text)
+        if state.phase is Phase.PAUSED:
+            return Step(state=state, messages=[PAUSED], quick_replies=["Resume"])
+        if state.current is None:
+            return self._no_open_question(state)
+        question = self.question(state.current)
+        if state.phase is Phase.NA_REASON:
+            state.na[question.id] = text.strip()
+            state.confirmed.pop(question.id, None)
+            step = self._advance(state, [f"Marked {question.id} as not applicable: \u201c{text.strip()}\u201d."])
+            step.effects = [MarkNA(question_id=question.id, justification=text.strip()), *step.effects]
+            return step
+        if is_question(text):
+            return self._ask(state, text)
+        if is_dont_know(text) and state.phase in (Phase.ANSWER, Phase.FOLLOW_UP):
+            return self._decline(state, question)
+        new = extracted if extracted is not None and extracted.question_id == question.id else None
+        new = new or empty_answer(question, [text])
+        if state.phase is Phase.FOLLOW_UP and state.pending_fields:
+            return self._follow_up_reply(state, question, text, new)
+        before = state.draft
+        state.draft = new if before is None else merge(before, new)
+        effects: list[Effect] = [SaveDraft(question_id=question.id, answer=state.draft)]
+        messages = change_notes(question, before, state.draft)
+        got = noted(question, before, state.draft)
+        if got or not messages:
+            messages.append(got or "Thanks. I could not pick out a value from that.")
+        if state.phase is Phase.CONFIRM:
+            messages.append(card_text(question, state.draft))
+            return Step(state=state, messages=messages, quick_replies=self._quick(state), effects=effects)
+        return self._follow_up_or_confirm(state, messages, effects)
+
+    def _follow_up_reply(self, state: InterviewState, question: Question, text: str, new: StructuredAnswer) -> Step:
+        """A free-text reply to the follow-up: only the fields asked are taken from it."""
+        pending = [f for f in question.fields if f.id in state.pending_fields]
+        quick = [(f, v) for f in pending if (v := quick_value(f, text)) is not None]
+        values = dict(new.values)
+        if len(quick) == 1:  # a quick reply, or a label typed exactly, that fits one asked field only
+            values[quick[0][0].id] = quick[0][1]
+        taken = {f.id: values[f.id] for f in pending if f.id in values and values[f.id].value is not None}
+        reply = StructuredAnswer(question_id=question.id, texts=new.texts or [text], values=taken,
+                                 extractor=new.extractor, notes=new.notes)  # fmt: skip
+        before = state.draft or empty_answer(question)
+        state.draft = merge(before, reply)
+        messages = [noted(question, before, state.draft) or "Thanks. I could not pick out the details asked from that."]
+        for f in question.fields:
+            old, other = before.values.get(f.id), values.get(f.id)
+            if f.id in taken or old is None or old.value is None or other is None or other.value is None:
+                continue
+            if other.value != old.value:
+                messages.append(f"I left {f.label} as {label_value(f, old.value)}: it was not asked here. "
+                                f"To change it: edit {f.label} = {label_value(f, other.value)}")  # fmt: skip
+        state.pending_fields = []
+        return self._follow_up_or_confirm(state, messages, [SaveDraft(question_id=question.id, answer=state.draft)])
+
+    def _on_fact(self, state: InterviewState, text: str) -> Step:
+        fact = state.pending_facts[0]
+        value = fact_reply(text)
+        if value is None or value == "unsure":
+            return Step(state=state, messages=[YES_OR_NO, self._fact_prompt(fact)], quick_replies=["Yes", "No"])
+        state.facts[fact] = value
+        state.pending_facts = state.pending_facts[1:]
+        effects: list[Effect] = [SetFacts(facts=dict(state.facts))]
+        if state.pending_facts:
+            return Step(state=state, messages=[self._fact_prompt(state.pending_facts[0])], quick_replies=["Yes", "No"],
+                        effects=effects)  # fmt: skip
+        state.order = self.questions_for(state.role, state.facts)
+        step = self._advance(
+            state, [f"Thank you. {_count(len(state.order), 'question')} for your role; one at a time."]
+        )
+        step.effects = [*effects, *step.effects]
+        return step
+
+    def _ask(self, state: InterviewState, text: str) -> Step:
+        """A question back from the interviewee: explained; the question stays open and nothing is saved."""
+        if state.phase is Phase.FACTS:
+            return Step(state=state, messages=[nav.explain_fact(self.protocol, state.pending_facts[0])],
+                        quick_replies=["Yes", "No"])  # fmt: skip
+        if state.current is None or state.phase not in ANSWERING:
+            return self._no_open_question(state)
+        question = self.question(state.current)
+        again = {
+            Phase.ANSWER: "When you are ready, answer the question (or 'skip').",
+            Phase.FOLLOW_UP: "When you are ready, give the details asked above (or 'don't know').",
+            Phase.CONFIRM: "The card is unchanged: 'confirm' it or edit a field.",
+        }[state.phase]
+        return Step(state=state, messages=[explain_question(question, text), again], quick_replies=self._quick(state),
+                    effects=[ShowGuidance(question_id=question.id)])  # fmt: skip
+
+    # --- commands --------------------------------------------------------------------------------------------
+    def _on_command(self, state: InterviewState, command: str, arg: str | None) -> Step:
+        if command == "resume" or state.phase is Phase.PAUSED:
+            if command != "resume":
+                return Step(state=state, messages=[PAUSED], quick_replies=["Resume"])
+            state.phase = state.resume_phase or Phase.ANSWER
+            state.resume_phase = None
+            return self.resume(state)
+        if command == "pause":
+            state.resume_phase, state.phase = state.phase, Phase.PAUSED
+            return Step(state=state, messages=["Paused. Everything so far is saved; say 'resume' when ready."],
+                        quick_replies=["Resume"])  # fmt: skip
+        if state.phase is Phase.FACTS:
+            if command in ("ask", "why"):
+                return self._ask(state, arg or "")
+            first = "" if command == "decline" else "Please answer the site questions first. "
+            return Step(state=state, messages=[first + YES_OR_NO, self._fact_prompt(state.pending_facts[0])],
+                        quick_replies=["Yes", "No"])  # fmt: skip
+        if command == "back":
+            return self._back(state)
+        if command == "goto":
+            return self._goto(state, arg or "")
+        if command == "end":
+            return self._end(state)
+        if state.current is None:
+            return self._no_open_question(state)
+        question = self.question(state.current)
+        if command in ("skip", "colleague"):
+            return self._skip(state, question, for_colleague=command == "colleague")
+        if command == "na":
+            state.phase = Phase.NA_REASON
+            return Step(state=state, messages=["Why does this question not apply to your site? (A short reason is "
+                                               "needed; N/A answers are left out of the scores.)"])  # fmt: skip
+        if command == "why":
+            return Step(state=state, messages=[f"Why we ask: {question.respondent_guidance}",
+                                               "The guidance panel shows what FDA and the standards say."],
+                        quick_replies=self._quick(state), effects=[ShowGuidance(question_id=question.id)])  # fmt: skip
+        if command == "ask":
+            return self._ask(state, arg or "")
+        if command == "score":
+            return Step(state=state, messages=[self.explain(question, state.draft)], quick_replies=self._quick(state))
+        if command == "decline" and state.phase in (Phase.ANSWER, Phase.FOLLOW_UP):
+            return self._decline(state, question)
+        if command == "edit" and state.phase in ANSWERING:
+            return edit_field(self.protocol, state, question, arg or "")
+        if command == "confirm" and state.phase in ANSWERING:
+            return self._confirm(state, question)
+        return Step(state=state, messages=["That command does not apply here."], quick_replies=self._quick(state))
+
+    def _confirm(self, state: InterviewState, question: Question) -> Step:
+        if state.draft is None:
+            return Step(state=state, messages=["There is no answer to confirm yet: please answer the question."],
+                        quick_replies=self._quick(state))  # fmt: skip
+        state.confirmed[question.id] = state.draft
+        state.na.pop(question.id, None)
+        effects: list[Effect] = [ConfirmAnswer(question_id=question.id, answer=state.draft)]
+        level = self.explain(question, state.draft).split(".")[0]
+        step = self._advance(state, [f"Saved {question.id}. {level}."])
+        step.effects = [*effects, *step.effects]
+        return step
+
+    def _decline(self, state: InterviewState, question: Question) -> Step:
+        """ "Don't know": in a follow-up, the fields asked are left as not stated; as a first reply, nothing is saved
+        and the interviewee can skip, leave the question for a colleague, or mark it N/A."""
+        if state.phase is Phase.FOLLOW_UP and state.draft is not None and state.pending_fields:
+            unknown = {f: FieldValue(field=f, source="declined") for f in state.pending_fields}
+            state.draft = with_values(state.draft, unknown)
+            state.pending_fields = []
+            return self._follow_up_or_confirm(state, ["Fine, left as not stated."],
+                                              [SaveDraft(question_id=question.id, answer=state.draft)])  # fmt: skip
+        roles = " or ".join(nav.role_labels(self.protocol, question))
+        return Step(
+            state=state,
+            messages=[f"That's fine; nothing is saved for {question.id}. You can skip it for now, leave it for a "
+                      f"colleague who knows ({roles}), or mark it N/A if it does not apply to your site."],
+            quick_replies=["Skip", COLLEAGUE_LABEL, "N/A"],
+        )  # fmt: skip
+
+    def _skip(self, state: InterviewState, question: Question, for_colleague: bool = False) -> Step:
+        effects: list[Effect] = [SaveDraft(question_id=question.id, answer=state.draft)] if state.draft else []
+        if question.id in state.confirmed or question.id in state.na:
+            message = f"{question.id} is already answered; moving on."
+        elif for_colleague:
+            roles = " or ".join(nav.role_labels(self.protocol, question))
+            message = f"Left {question.id} open for a colleague ({roles}); it stays on the open list."
+        else:
+            message = f"Skipped {question.id}; " + (
+                "it stays open." if question.id in state.revisited else "we will come back to it at the end."
+            )
+        if question.id not in state.skipped and question.id not in state.confirmed and question.id not in state.na:
+            state.skipped.append(question.id)
+        step = self._advance(state, [message], left=question.id)
+        step.effects = [*effects, *step.effects]
+        return step
+
+    def _leave_current(self, state: InterviewState) -> list[Effect]:
+        """Leaving an unanswered question for another one: it counts as skipped; its draft is saved."""
+        qid = state.current
+        if qid is None or qid in state.confirmed or qid in state.na:
+            return []
+        if qid not in state.skipped:
+            state.skipped.append(qid)
+        return [SaveDraft(question_id=qid, answer=state.draft)] if state.draft else []
+
+    def _goto(self, state: InterviewState, arg: str) -> Step:
+        qid = next((q for q in state.order if q.lower() == arg.strip().lower()), None)
+        if qid is None:
+            still_open = self.open_questions(state)
+            listed = f" Open: {', '.join(still_open)}." if still_open else ""
+            return Step(state=state, messages=[f"{arg.strip()} is not one of this interview's questions.{listed}"],
+                        quick_replies=self._quick(state))  # fmt: skip
+        if qid == state.current and state.phase in ANSWERING:
+            return self.resume(state)
+        effects = self._leave_current(state)
+        step = flow.open_question(self.protocol, state, qid, [])
+        if qid in state.na:
+            step.messages.append(f"It is marked N/A: \u201c{state.na[qid]}\u201d. Answer it to replace that.")
+        step.effects = effects
+        return step
+
+    def _end(self, state: InterviewState) -> Step:
+        effects = self._leave_current(state)
+        state.phase, state.current, state.draft, state.asked, state.pending_fields = Phase.DONE, None, None, [], []
+        still_open = self.open_questions(state)
+        if still_open:
+            message = nav.end_text(self.protocol, still_open)
+        else:
+            message = f"All {len(state.order)} questions for your role are answered. Thank you!"
+        return Step(state=state, messages=[message], quick_replies=self._quick(state), effects=effects)
+
+    def _back(self, state: InterviewState) -> Step:
+        """Back to the question visited before this one (the history is a visit log)."""
+        history = list(state.history)
+        if history and history[-1] == state.current:
+            history.pop()
+        if not history:
+            return Step(state=state, messages=["This is the first question."], quick_replies=self._quick(state))
+        previous = history[-1]
+        state.history = history
+        if state.current and state.current not in state.confirmed and state.current not in state.na:
+            state.skipped = [q for q in state.skipped if q != state.current]
+        step = flow.open_question(self.protocol, state, previous, ["Going back."])
+        if previous in state.na:
+            step.messages.append(f"It is marked N/A: \u201c{state.na[previous]}\u201d. Answer it to replace that.")
+        return step
+
+    # --- small helpers ---------------------------------------------------------------------------------------
+    def _no_open_question(self, state: InterviewState) -> Step:
+        still_open = self.open_questions(state)
+        if still_open:
+            message = nav.open_left_text(self.protocol, still_open)
+        else:
+            message = "All questions are answered. Use 'back' to change an answer."
+        return Step(state=state, messages=[message], quick_replies=self._quick(state))
+
+    def _fact_prompt(self, fact_id: str) -> str:
+        return flow.fact_prompt(self.protocol, fact_id)
+
+    def _ask_text(self, question: Question) -> str:
+        return flow.ask_text(self.protocol, question)
+
+    def _quick(self, state: InterviewState) -> list[str]:
+        return flow.quick_replies(self.protocol, state)
+
+    def _advance(self, state: InterviewState, messages: list[str], left: str | None = None) -> Step:
+        return flow.advance(self.protocol, state, messages, left)
+
+    def _follow_up_or_confirm(self, state: InterviewState, messages: list[str], effects: list[Effect]) -> Step:
+        return flow.follow_up_or_confirm(self.protocol, state, messages, effects)
+
+    def _finish(self, step: Step) -> Step:
+        return flow.with_form(self.protocol, step)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

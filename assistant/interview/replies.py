@@ -1,40 +1,25 @@
-"""The engine's words: commands typed in the chat, quick replies, the answer card. Pure functions."""
+"""The engine's words: quick replies, the follow-up form, the answer card, change notes, explanations. Pure functions.
+
+Everything the interviewee reads names fields and values by their labels ("Leadership review of progress: Every
+quarter"), never by ids, in short lines that fit a phone chat.
+"""
 
 from __future__ import annotations
 
 import re
 
 from assistant.extraction.models import FieldValue, StructuredAnswer
+from assistant.interview.state import FormField
 from assistant.protocol.models import FREQUENCIES, FREQUENCY_LABELS, AnswerField, FieldType, Question
 
-COMMANDS = {
-    "skip": "skip", "skip question": "skip", "skip this question": "skip", "later": "skip", "come back later": "skip",
-    "back": "back", "go back": "back", "previous": "back", "previous question": "back",
-    "n/a": "na", "na": "na", "not applicable": "na", "mark n/a": "na",
-    "why": "why", "why this question": "why", "why this question?": "why", "guidance": "why",
-    "score": "score", "how would this score": "score", "how would this score?": "score",
-    "pause": "pause", "stop": "pause", "resume": "resume", "continue": "resume",
-    "confirm": "confirm", "confirm answer": "confirm", "ok": "confirm", "looks good": "confirm",
-    "yes, confirm": "confirm", "accept": "confirm",
-    "don't know": "decline", "dont know": "decline", "not sure": "decline", "skip field": "decline",
-    "don't know / skip this field": "decline", "i don't know": "decline", "unknown": "decline",
-}  # fmt: skip
-EDIT = re.compile(r"^\s*(?:edit|set|change)\s+([a-z_][a-z0-9_]*)\s*(?:=|:|to)\s*(.+)$", re.IGNORECASE | re.DOTALL)
 DECLINE_LABEL = "Don't know / skip this field"
-YES_WORDS = re.compile(r"^\s*(yes|y|yep|yeah|correct|true|we do|it is|they do)\b", re.IGNORECASE)
-NO_WORDS = re.compile(r"^\s*(no|n|nope|false|we don'?t|not)\b", re.IGNORECASE)
+DECLINE_ALL_LABEL = "Don't know / skip these fields"
+COLLEAGUE_LABEL = "Ask a colleague"
 MAX_ANSWER_CHARS = 20_000
-
-
-def parse_command(text: str) -> tuple[str, str | None] | None:
-    """A command when the whole message is one; ('edit', 'field=value') for an edit; else None."""
-    key = " ".join(text.strip().lower().split())
-    if key in COMMANDS:
-        return COMMANDS[key], None
-    match = EDIT.match(text)
-    if match:
-        return "edit", f"{match.group(1).lower()}={match.group(2).strip()}"
-    return None
+# Values the extractor is less sure of than this are marked "(please check)" on the card (threshold from issue 7).
+# The rules extractor proposes untargeted values only from 0.8 (ExtractionConfig.min_confidence) but keeps a reply
+# to a follow-up down to 0.5, so on the card this mostly marks those targeted guesses.
+LOW_CONFIDENCE = 0.6
 
 
 def option_labels(field: AnswerField) -> list[str]:
@@ -67,6 +52,7 @@ def quick_value(field: AnswerField, text: str) -> FieldValue | None:
 
 
 def show_value(value: object) -> str:
+    """A stored value as plain text (ids as stored); ``label_value`` shows it by its labels."""
     if value is None:
         return "not stated"
     if isinstance(value, list):
@@ -76,13 +62,125 @@ def show_value(value: object) -> str:
     return str(value)
 
 
+def label_value(field: AnswerField, value: object) -> str:
+    """A field's value as the interviewee sees it: option and frequency labels, "Yes", "85%"."""
+    if value is None:
+        return "not stated"
+    names = {o.id: o.label for o in field.options or []}
+    if field.type is FieldType.FREQUENCY:
+        names = FREQUENCY_LABELS
+    if field.type is FieldType.YES_NO:
+        return str(value).capitalize()
+    if field.type is FieldType.PERCENTAGE:
+        return f"{show_value(value)}%"
+    if isinstance(value, list):
+        return ", ".join(names.get(str(v), str(v)) for v in value) or "none"
+    return names.get(str(value), show_value(value))
+
+
+def shown(field: AnswerField, v: FieldValue | None) -> str:
+    """A field's value on the card, with "(please check)" when the extractor was unsure of it."""
+    if v is not None and v.source == "declined":
+        return "not stated (you did not know)"
+    if v is None or v.value is None:
+        return "not stated"
+    check = " (please check)" if v.source == "extracted" and v.confidence < LOW_CONFIDENCE else ""
+    return label_value(field, v.value) + check
+
+
 def card_text(question: Question, answer: StructuredAnswer) -> str:
     lines = [f"Here is what I understood for {question.id} ({question.topic}):"]
-    for f in question.fields:
-        v = answer.values.get(f.id)
-        shown = "not stated" if v is None or v.value is None else show_value(v.value)
-        if v is not None and v.source == "declined":
-            shown = "not stated (you did not know)"
-        lines.append(f"- {f.label} [{f.id}]: {shown}")
-    lines.append("Reply 'confirm' to save it, or correct a field with 'edit FIELD = VALUE'.")
+    lines += [f"- {f.label}: {shown(f, answer.values.get(f.id))}" for f in question.fields]
+    lines.append("Reply 'confirm' to save it.")
+    lines.append("To correct a field: edit FIELD = VALUE")
     return "\n".join(lines)
+
+
+def form_fields(question: Question, ids: list[str]) -> list[FormField]:
+    return [
+        FormField(
+            id=f.id,
+            label=f.label,
+            type=f.type.value,
+            options=option_labels(f),
+            multi=f.type is FieldType.MULTI_CHOICE,
+            prompt=f.follow_up or f"What about {f.label.lower()}?",
+        )
+        for f in question.fields
+        if f.id in ids
+    ]
+
+
+def form_text(question: Question, ids: list[str]) -> str:
+    """The follow-up as one chat message: a short line per missing field (label: prompt, options)."""
+    fields = form_fields(question, ids)
+    if len(fields) == 1:
+        head = "One more detail (or 'don't know'):"
+    else:
+        head = f"A few more details ({len(fields)}); answer the ones you know in one reply, or 'don't know':"
+    lines = [head]
+    for f in fields:
+        line = f"- {f.label}: {f.prompt}"
+        if f.options:  # frequency labels without their explanation in brackets, to keep the line short
+            short = [o.split(" (")[0] for o in f.options] if f.type == FieldType.FREQUENCY else f.options
+            line += f" ({' / '.join(short)}{'; several allowed' if f.multi else ''})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def change_notes(question: Question, before: StructuredAnswer | None, after: StructuredAnswer) -> list[str]:
+    """One sentence per field whose stated value changed: "Changed Methods from A, B to A."."""
+    if before is None:
+        return []
+    notes = []
+    for f in question.fields:
+        old, new = before.values.get(f.id), after.values.get(f.id)
+        if old is None or old.value is None or new is None or new.value == old.value:
+            continue
+        notes.append(f"Changed {f.label} from {label_value(f, old.value)} to {label_value(f, new.value)}.")
+    return notes
+
+
+def noted(question: Question, before: StructuredAnswer | None, after: StructuredAnswer) -> str | None:
+    """ "Noted: Label: value; ..." for fields that were not stated before and are now."""
+    got = []
+    for f in question.fields:
+        old, new = before.values.get(f.id) if before else None, after.values.get(f.id)
+        if new is not None and new.value is not None and (old is None or old.value is None):
+            got.append(f"{f.label}: {label_value(f, new.value)}")
+    return f"Noted: {'; '.join(got)}." if got else None
+
+
+_STOPWORD_TEXT = """
+    a an and are as at be by can count counts do does for from has have how i in is it its mean meant of on or our
+    should so that the their there these this to was we what when where which who why will with you your
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def words(text: str) -> set[str]:
+    """Content words, lower case, a plural "s" dropped ("documents" ~ "document")."""
+    found = re.findall(r"[a-z0-9]+", text.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in found if w not in STOPWORDS}
+
+
+def explain_question(question: Question, asked: str) -> str:
+    """An answer to the interviewee's question about this question: the fields (and options) their words name,
+    else the question's respondent guidance."""
+    wanted = words(asked)
+    lines = []
+    for f in question.fields:
+        options = [o for o in f.options or [] if wanted & words(o.label)]
+        if options:
+            lines += [f"- {f.label}, \u201c{o.label}\u201d: {o.description}" for o in options]
+        elif wanted & words(f.label):
+            extra = f" Options: {', '.join(option_labels(f))}." if f.options else ""
+            lines.append(f"- {f.label}: {f.follow_up or ''}{extra}".rstrip())
+    head = f"About {question.id}: {question.respondent_guidance}"
+    if not lines:
+        return head
+    return "\n".join([head, "The part you asked about:", *lines])
+
+
+def field_list(question: Question) -> str:
+    return ", ".join(f.label for f in question.fields)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from assistant.extraction.models import StructuredAnswer
 
@@ -21,7 +21,12 @@ class Phase(StrEnum):
 
 
 class InterviewState(BaseModel):
-    """Everything needed to continue an interview; stored as JSON with the interview and kept in gr.State."""
+    """Everything needed to continue an interview; stored as JSON with the interview and kept in gr.State.
+
+    ``skipped``: open questions the interviewee skipped; ``revisited``: skipped questions already brought back once
+    at the end (they are not brought back again, so skipping never loops). ``asked``: fields of the current question
+    already asked in a follow-up; ``pending_fields``: the fields the open follow-up form asks for now.
+    """
 
     interview_id: int
     assessment_id: int
@@ -35,13 +40,41 @@ class InterviewState(BaseModel):
     confirmed: dict[str, StructuredAnswer] = Field(default_factory=dict)
     na: dict[str, str] = Field(default_factory=dict)
     skipped: list[str] = Field(default_factory=list)
+    revisited: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
     phase: Phase = Phase.FACTS
     resume_phase: Phase | None = None
     current: str | None = None
     draft: StructuredAnswer | None = None
     asked: list[str] = Field(default_factory=list)
-    pending_field: str | None = None
+    pending_fields: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_single_pending_field(cls, data: Any) -> Any:
+        """States saved before follow-ups became forms hold ``pending_field: str | None``; read it as a list."""
+        if isinstance(data, dict) and "pending_field" in data:
+            data = dict(data)
+            old = data.pop("pending_field")
+            if old and not data.get("pending_fields"):
+                data["pending_fields"] = [old]
+        return data
+
+    @property
+    def pending_field(self) -> str | None:
+        """The first field the open follow-up asks for (read-only; for callers that target one field)."""
+        return self.pending_fields[0] if self.pending_fields else None
+
+
+class FormField(BaseModel):
+    """One field of an open follow-up form, as the UI shows it. ``options``: the labels a user picks from."""
+
+    id: str
+    label: str
+    type: str
+    options: list[str] = Field(default_factory=list)
+    multi: bool = False
+    prompt: str = ""
 
 
 class SaveDraft(BaseModel):
@@ -76,7 +109,10 @@ Effect = SaveDraft | ConfirmAnswer | MarkNA | SetFacts | ShowGuidance
 
 
 class Step(BaseModel):
+    """What the engine returns. ``form`` is non-empty exactly while a follow-up form is open."""
+
     state: InterviewState
     messages: list[str]
     quick_replies: list[str] = Field(default_factory=list)
     effects: list[Effect] = Field(default_factory=list)
+    form: list[FormField] = Field(default_factory=list)
