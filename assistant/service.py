@@ -8,17 +8,17 @@ then return the reply.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
-
 from assistant.answers import parse_answers, read_answers_file
-from assistant.errors import AssistantError, ExtractionError, StoreError
-from assistant.extraction.models import StructuredAnswer, empty_answer
-from assistant.interview import InterviewEngine, InterviewState, Phase, ShowGuidance, parse_command
+from assistant.conflicts import Conflict, HeardAnswer, differ, heard_answers, scored_answer, versions_of
+from assistant.conflicts import conflicts as find_conflicts
+from assistant.errors import AssistantError, ExtractionError
+from assistant.interview import InterviewEngine, InterviewState
+from assistant.interview_service import MAX_MESSAGE_CHARS, InterviewFlow, Turn, utcnow
 from assistant.protocol import Protocol, load_protocol, resolve_protocol_dir
 from assistant.retrieval.models import Passage
 from assistant.retrieval.notes import load_note_ids
@@ -32,28 +32,14 @@ if TYPE_CHECKING:
     from assistant.retrieval.embeddings import Embedder
     from assistant.retrieval.index import GuidanceIndex
 
-
-MAX_MESSAGE_CHARS = 20_000
-
-
-class Turn(BaseModel):
-    """What the UI shows after one message: the saved state, the assistant's messages, quick replies, guidance."""
-
-    state: InterviewState
-    messages: list[str]
-    quick_replies: list[str] = Field(default_factory=list)
-    guidance: list[Passage] | None = None
-    error: str | None = None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["MAX_MESSAGE_CHARS", "AssessmentService", "Turn"]
 
 
 class AssessmentService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.warnings: list[str] = []
+        self._index_lock = threading.Lock()
 
     @cached_property
     def protocol(self) -> Protocol:
@@ -102,7 +88,8 @@ class AssessmentService:
 
     def ready_index(self, show_progress: bool = False) -> GuidanceIndex:
         """The index, built first if it is missing or the corpus changed."""
-        self.index.ensure(show_progress)
+        with self._index_lock:  # one build, even when several sessions ask at once
+            self.index.ensure(show_progress)
         return self.index
 
     def score_answers(self, data: Any) -> SiteProfile:
@@ -122,106 +109,71 @@ class AssessmentService:
     def engine(self) -> InterviewEngine:
         return InterviewEngine(self.protocol)
 
+    @cached_property
+    def flow(self) -> InterviewFlow:
+        return InterviewFlow(self)
+
     def roles(self) -> list[tuple[str, str]]:
         """(label, id) of the roles an interviewee can take, plus 'all questions'."""
         return [(r.label, r.id) for r in self.protocol.meta.roles] + [("Whole protocol (all questions)", "all")]
 
     def start_interview(self, site: str, interviewee: str, role: str) -> Turn:
-        site, interviewee = " ".join(site.split())[:200], " ".join(interviewee.split())[:200]
-        if not site or not interviewee:
-            raise AssistantError("Enter the site name and your name to start.")
-        if role not in {r for _, r in self.roles()}:
-            raise AssistantError(f"Unknown role {role!r}.")
-        now = utcnow()
-        assessment_id, facts = self.store.get_or_create_assessment(site, self.protocol.ref, now)
-        state = InterviewState(
-            interview_id=0, assessment_id=assessment_id, interviewee=interviewee, role=role,
-            protocol=self.protocol.ref, facts=facts,
-        )  # fmt: skip
-        if facts and all(f.id in facts for f in self.protocol.meta.site_facts):
-            state.order = self.engine.questions_for(role, facts)
-            state.phase = Phase.ANSWER
-        state.interview_id = self.store.create_interview(
-            assessment_id, interviewee, role, self.protocol.ref, state.model_dump_json(), now
-        )
-        step = self.engine.start(state)
-        return self._commit(
-            state, step.state, step.messages, step.quick_replies, [e.model_dump() for e in step.effects]
-        )
+        """A new interview: site, assessment, interview, first state and first messages saved in one transaction."""
+        return self.flow.start(site, interviewee, role)
 
     def resume_interview(self, interview_id: int) -> Turn:
-        raw, revision = self.store.load_interview(interview_id)
-        state = InterviewState.model_validate_json(raw)
-        state.revision = revision
-        if state.protocol != self.protocol.ref:
-            raise AssistantError(
-                f"This interview uses protocol {state.protocol}; the app runs {self.protocol.ref}. "
-                "Start the app with that protocol version to continue it."
-            )
-        step = self.engine.resume(state)
-        return Turn(state=state, messages=step.messages, quick_replies=step.quick_replies)
+        """Where an interview stopped, with its whole chat (``Turn.transcript``); a broken state is repaired."""
+        return self.flow.resume(interview_id)
 
     def interviews(self) -> list[dict[str, Any]]:
         return self.store.list_interviews()
 
     def turn(self, state: InterviewState, message: str) -> Turn:
-        """One interviewee message: extract, step the engine, persist, then reply."""
-        message = message[:MAX_MESSAGE_CHARS]
-        command = parse_command(message)
-        if command is not None:
-            step = self.engine.on_command(state, command[0], command[1])
-        else:
-            step = self.engine.on_text(state, message, self._extract(state, message))
-        effects = [e.model_dump() for e in step.effects]
-        turn = self._commit(state, step.state, step.messages, step.quick_replies, effects)
-        guidance = [e for e in step.effects if isinstance(e, ShowGuidance)]
-        if guidance and turn.error is None:
-            turn.guidance = self.guidance(guidance[0].question_id)
-        return turn
+        """One interviewee message: extract, step the engine, persist (state, effects, chat), then reply.
+
+        Raises ``StaleInterview`` when another tab saved first (nothing is saved)."""
+        return self.flow.turn(state, message)
+
+    def submit_form(self, state: InterviewState, values: dict[str, str | list[str]]) -> Turn:
+        """The follow-up form's answers (field id -> label(s) or text), saved like a turn."""
+        return self.flow.submit_form(state, values)
 
     def apply_edits(self, state: InterviewState, edits: dict[str, str]) -> Turn | None:
         """Edits from the answer card, field by field (each one a saved turn); None when nothing changed."""
-        turn: Turn | None = None
-        messages: list[str] = []
-        for field, value in edits.items():
-            turn = self.turn(turn.state if turn else state, f"edit {field} = {value}")
-            messages += turn.messages
-            if turn.error:
-                return turn
-        if turn is not None:
-            turn.messages = messages
-        return turn
+        return self.flow.apply_edits(state, edits)
 
-    def _extract(self, state: InterviewState, message: str) -> StructuredAnswer | None:
-        if state.current is None or state.phase not in (Phase.ANSWER, Phase.FOLLOW_UP, Phase.CONFIRM):
-            return None
-        question = self.protocol.question(state.current)
-        if question is None:
-            return None
-        target = state.pending_field if state.phase is Phase.FOLLOW_UP else None
-        try:
-            return self.extractor.extract(question, message, target_field=target)
-        except Exception as exc:  # noqa: BLE001 - an extractor failure must never lose the answer
-            answer = empty_answer(question, [message])
-            answer.notes.append(f"extraction failed ({type(exc).__name__}); the text is kept, fields not stated")
-            return answer
+    # --- results: every interviewee heard ------------------------------------------------------------------------
+    def heard(self, assessment_id: int) -> dict[str, list[HeardAnswer]]:
+        return heard_answers(self.protocol, self.store.confirmed_answers(assessment_id))
 
-    def _commit(
-        self,
-        before: InterviewState,
-        after: InterviewState,
-        messages: list[str],
-        quick: list[str],
-        effects: list[dict[str, Any]],
-    ) -> Turn:
-        after = after.model_copy(update={"revision": before.revision + 1})
-        try:
-            after.revision = self.store.commit_turn(
-                before.interview_id, before.revision, after.model_dump_json(), effects, before.interviewee, utcnow()
-            )
-        except StoreError as exc:
-            return Turn(state=before, messages=[str(exc)], error=str(exc))
-        return Turn(state=after, messages=messages, quick_replies=quick)
+    def conflicts(self, assessment_id: int) -> list[Conflict]:
+        """Questions whose interviewees' confirmed answers differ, with who said what (and any assessor choice)."""
+        return find_conflicts(self.protocol, self.heard(assessment_id), self.store.resolutions(assessment_id))
+
+    def resolve_conflict(
+        self, assessment_id: int, question_id: str, chosen_interview_id: int, reason: str, who: str
+    ) -> list[Conflict]:
+        """An assessor chooses one interviewee's answer; stored and audited (who, when, before, after, reason)."""
+        reason, who = " ".join(reason.split())[:2000], " ".join(who.split())[:200]
+        if not who:
+            raise AssistantError("Enter your name to resolve a conflict (it goes in the audit log).")
+        if not reason:
+            raise AssistantError("Give a reason for choosing this answer (it goes in the audit log).")
+        answers = self.heard(assessment_id).get(question_id, [])
+        if not differ(answers):
+            raise AssistantError(f"{question_id} has no conflicting answers to resolve.")
+        chosen = next((a for a in answers if a.interview_id == chosen_interview_id), None)
+        if chosen is None:
+            raise AssistantError(f"Interview {chosen_interview_id} has no confirmed answer to {question_id}.")
+        previous = self.store.resolutions(assessment_id).get(question_id)
+        before = {"answers": {str(a.interview_id): {"who": a.interviewee, "values": a.values, "level": a.level,
+                                                    "version": a.version, "status": a.status} for a in answers},
+                  "resolution": previous}  # fmt: skip
+        after = {"chosen_interview_id": chosen.interview_id, "chosen_who": chosen.interviewee,
+                 "values": chosen.values, "level": chosen.level, "reason": reason}  # fmt: skip
+        self.store.resolve_conflict(assessment_id, question_id, chosen_interview_id, versions_of(answers), reason,
+                                    who, utcnow(), before, after)  # fmt: skip
+        return self.conflicts(assessment_id)
 
     @cached_property
     def chat_model(self) -> Any | None:
@@ -256,17 +208,12 @@ class AssessmentService:
         return self.ready_index().for_question(question, answer=answer, k=3)
 
     def assessment_profile(self, assessment_id: int) -> SiteProfile:
-        """The site profile from the confirmed answers in the store."""
-        current = self.store.current_answers(assessment_id)
-        answers: dict[str, ConfirmedAnswer] = {}
-        for qid, row in current.items():
-            if row["protocol"] != self.protocol.ref:
-                continue
-            if row["status"] == "na":
-                answers[qid] = ConfirmedAnswer(question_id=qid, na_justification=row["na_justification"] or "")
-                continue
-            structured = StructuredAnswer.model_validate(row["answer"])
-            spans = {k: v.span for k, v in structured.values.items() if v.span}
-            answers[qid] = ConfirmedAnswer(question_id=qid, values=structured.stated_values(), spans=spans)
+        """The site profile from the confirmed answers in the store; a conflict scores its most conservative answer
+        until an assessor resolves it."""
+        resolutions = self.store.resolutions(assessment_id)
+        answers: dict[str, ConfirmedAnswer] = {
+            qid: scored_answer(heard, resolutions.get(qid)).confirmed()
+            for qid, heard in self.heard(assessment_id).items()
+        }
         facts = self.store.assessment_facts(assessment_id)
         return score_site(self.protocol, answers, facts)

@@ -1,135 +1,69 @@
 """Persistence: SQLAlchemy 2 over SQLite (WAL) by default, PostgreSQL by URL, same code (both tested).
 
-Tables: sites, assessments (site, protocol@version, status, site facts), interviews (interviewee, role, state,
-revision), answers (versioned: every save is a new row), audit_events (append-only: who, when, what, before, after;
-triggers in SQLite and PostgreSQL refuse UPDATE and DELETE on it), schema_info.
+Tables (``assistant.store_schema``): sites, assessments (site, protocol@version, status, site facts), interviews
+(interviewee, role, state, revision), answers (versioned per question; each row belongs to one interview, so every
+interviewee's answer is their own), turns (the chat transcript), conflict_resolutions, audit_events (append-only:
+who, when, what, before, after; triggers in SQLite and PostgreSQL refuse UPDATE and DELETE on it), schema_info.
 
-Every write that an interviewee's message causes is one transaction, committed before the assistant replies. A write
-based on a stale revision of an interview (a second browser tab) is refused with ``StaleInterview``. A database made
-by a newer version of this code is refused, never altered.
+Every write that an interviewee's message causes is one transaction, committed before the assistant replies:
+starting an interview (site, assessment, interview, first state, transcript, audit) is one transaction too, so a
+failure leaves nothing half-made. A write based on a stale revision of an interview (a second browser tab) is
+refused with ``StaleInterview``. Two writers taking the same answer version number collide on a unique constraint;
+the write is retried (``WRITE_ATTEMPTS``). A database made by a newer version of this code is refused, never altered;
+an older one is upgraded (new tables only).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import create_engine, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import StoreError
+from assistant.store_schema import (
+    APPEND_ONLY_POSTGRES,
+    APPEND_ONLY_TRIGGERS,
+    SCHEMA_VERSION,
+    AnswerRow,
+    AssessmentRow,
+    AuditRow,
+    Base,
+    InterviewRow,
+    ResolutionRow,
+    SchemaInfo,
+    SiteRow,
+    TurnRow,
+    answer_summary,
+    audit,
+)
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "StaleInterview", "Store", "TurnWrite", "database_url"]
+
+T = TypeVar("T")
+WRITE_ATTEMPTS = 5  # a unique-constraint collision (two writers, same version number) is retried this many times
 
 
 class StaleInterview(StoreError):
     """The interview changed since this client loaded it (another tab or device)."""
 
 
-class Base(DeclarativeBase):
-    pass
+@dataclass
+class TurnWrite:
+    """What one turn saves besides the interview row: the new state, the effects and the chat lines."""
 
-
-class SchemaInfo(Base):
-    __tablename__ = "schema_info"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-
-
-class SiteRow(Base):
-    __tablename__ = "sites"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-class AssessmentRow(Base):
-    __tablename__ = "assessments"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    protocol: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), default="open")
-    facts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-class InterviewRow(Base):
-    __tablename__ = "interviews"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
-    interviewee: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(50))
-    protocol: Mapped[str] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(Text)
-    revision: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-class AnswerRow(Base):
-    __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("assessment_id", "question_id", "version"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
-    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"))
-    question_id: Mapped[str] = mapped_column(String(20))
-    version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20))  # draft | confirmed | na
-    raw_text: Mapped[str] = mapped_column(Text, default="")
-    answer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # StructuredAnswer as JSON
-    na_justification: Mapped[str | None] = mapped_column(Text, nullable=True)
-    who: Mapped[str] = mapped_column(String(200))
-    protocol: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-class AuditRow(Base):
-    __tablename__ = "audit_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
-    who: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(50))
-    entity: Mapped[str] = mapped_column(String(50))
-    entity_id: Mapped[str] = mapped_column(String(100))
-    before: Mapped[Any] = mapped_column(JSON, nullable=True)
-    after: Mapped[Any] = mapped_column(JSON, nullable=True)
-    protocol: Mapped[str | None] = mapped_column(String(100), nullable=True)
-
-
-APPEND_ONLY_POSTGRES = [
-    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql",
-    "DROP TRIGGER IF EXISTS audit_no_change ON audit_events",
-    "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_events "
-    "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
-]
-APPEND_ONLY_TRIGGERS = [
-    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_events "
-    "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_events "
-    "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
-]
+    state_json: str
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    transcript: list[tuple[str, str]] = field(default_factory=list)  # (who: user | assistant, text)
 
 
 def database_url(data_dir: Path, url: str | None) -> str:
@@ -156,17 +90,22 @@ class Store:
         self.engine.dispose()
 
     def _migrate(self) -> None:
+        """Refuse a newer database before touching it; create what is missing; record the schema version."""
         try:
             with self.engine.begin() as conn:
-                Base.metadata.create_all(conn)
-                version = conn.execute(select(SchemaInfo.version)).scalar()
-                if version is None:
-                    conn.execute(insert(SchemaInfo).values(id=1, version=SCHEMA_VERSION))
-                elif version > SCHEMA_VERSION:
+                version = None
+                if inspect(conn).has_table(SchemaInfo.__tablename__):
+                    version = conn.execute(select(SchemaInfo.version)).scalar()
+                if version is not None and version > SCHEMA_VERSION:
                     raise StoreError(
                         f"the database at {self.url} was made by a newer version of this tool (schema {version}; "
                         f"this code knows {SCHEMA_VERSION}). Upgrade the tool; the database was not changed."
                     )
+                Base.metadata.create_all(conn)  # an older schema gains the new tables; no table is altered
+                if version is None:
+                    conn.execute(insert(SchemaInfo).values(id=1, version=SCHEMA_VERSION))
+                elif version < SCHEMA_VERSION:
+                    conn.execute(update(SchemaInfo).values(version=SCHEMA_VERSION))
                 dialect = self.engine.dialect.name
                 triggers = {"sqlite": APPEND_ONLY_TRIGGERS, "postgresql": APPEND_ONLY_POSTGRES}.get(dialect, [])
                 for statement in triggers:
@@ -189,48 +128,97 @@ class Store:
         finally:
             session.close()
 
-    # --- sites, assessments, interviews --------------------------------------------------------------------------
-    def get_or_create_assessment(self, site: str, protocol: str, now: datetime) -> tuple[int, dict[str, str]]:
-        """The open assessment of a site for a protocol version, created if needed: (id, site facts)."""
-        with self.session() as s:
-            row = s.scalar(select(SiteRow).where(SiteRow.name == site))
-            if row is None:
-                row = SiteRow(name=site, created_at=now)
-                s.add(row)
-                s.flush()
-            assessment = s.scalar(
-                select(AssessmentRow).where(
-                    AssessmentRow.site_id == row.id, AssessmentRow.protocol == protocol, AssessmentRow.status == "open"
-                )
-            )
-            if assessment is None:
-                assessment = AssessmentRow(site_id=row.id, protocol=protocol, status="open", facts={}, created_at=now)
-                s.add(assessment)
-                s.flush()
-                s.add(_audit(now, "system", "create", "assessment", str(assessment.id), None,
-                             {"site": site, "protocol": protocol}, protocol))  # fmt: skip
-            return assessment.id, dict(assessment.facts or {})
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one transaction; retry it when a unique constraint collides with a concurrent writer."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._sessions() as s, s.begin():
+                    return work(s)
+            except IntegrityError:
+                if attempt == WRITE_ATTEMPTS:
+                    raise StoreError(
+                        f"the database kept refusing the change (a concurrent write, {attempt} attempts); "
+                        "nothing was saved. Send it again."
+                    ) from None
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+            except StoreError:
+                raise
+            except SQLAlchemyError as exc:
+                raise StoreError(
+                    f"the database refused the change ({exc.__class__.__name__}); nothing was saved"
+                ) from None
+        raise AssertionError("unreachable")
 
-    def create_interview(
-        self, assessment_id: int, interviewee: str, role: str, protocol: str, state_json: str, now: datetime
-    ) -> int:
-        with self.session() as s:
+    # --- sites, assessments, interviews --------------------------------------------------------------------------
+    def start_interview(
+        self,
+        site: str,
+        interviewee: str,
+        role: str,
+        protocol: str,
+        now: datetime,
+        first_turn: Callable[[int, int, dict[str, str]], TurnWrite],
+    ) -> tuple[int, int]:
+        """Site, open assessment, interview, first state, its effects, transcript and audit in ONE transaction.
+
+        ``first_turn(assessment_id, interview_id, site_facts)`` builds the first state (a pure function of those);
+        if it or any write fails, nothing is saved. Returns (assessment id, interview id); the revision is 1.
+        """
+
+        def work(s: Session) -> tuple[int, int]:
+            assessment = self._open_assessment(s, site, protocol, now)
             row = InterviewRow(
-                assessment_id=assessment_id, interviewee=interviewee, role=role, protocol=protocol,
-                state=state_json, revision=0, created_at=now, updated_at=now,
+                assessment_id=assessment.id, interviewee=interviewee, role=role, protocol=protocol,
+                state="", revision=1, created_at=now, updated_at=now,
             )  # fmt: skip
             s.add(row)
             s.flush()
-            s.add(_audit(now, interviewee, "create", "interview", str(row.id), None, {"role": role}, protocol))
-            return row.id
+            s.add(audit(now, interviewee, "create", "interview", str(row.id), None, {"role": role}, protocol))
+            first = first_turn(assessment.id, row.id, dict(assessment.facts or {}))
+            row.state = first.state_json
+            self._save_turn(s, row, first, interviewee, now)
+            return assessment.id, row.id
 
-    def load_interview(self, interview_id: int) -> tuple[str, int]:
-        """(state JSON, revision)."""
+        return self._write(work)
+
+    def _open_assessment(self, s: Session, site: str, protocol: str, now: datetime) -> AssessmentRow:
+        row = s.scalar(select(SiteRow).where(SiteRow.name == site))
+        if row is None:
+            row = SiteRow(name=site, created_at=now)
+            s.add(row)
+            s.flush()
+        assessment = s.scalar(
+            select(AssessmentRow).where(
+                AssessmentRow.site_id == row.id, AssessmentRow.protocol == protocol, AssessmentRow.status == "open"
+            )
+        )
+        if assessment is None:
+            assessment = AssessmentRow(site_id=row.id, protocol=protocol, status="open", facts={}, created_at=now)
+            s.add(assessment)
+            s.flush()
+            s.add(audit(now, "system", "create", "assessment", str(assessment.id), None,
+                        {"site": site, "protocol": protocol}, protocol))  # fmt: skip
+        return assessment
+
+    def interview(self, interview_id: int) -> dict[str, Any]:
+        """The interview row: id, assessment_id, interviewee, role, protocol, state (JSON), revision."""
         with self.session() as s:
             row = s.get(InterviewRow, interview_id)
             if row is None:
-                raise StoreError(f"no interview {interview_id}")
-            return row.state, row.revision
+                raise StoreError(f"There is no interview {interview_id}.")
+            return {"id": row.id, "assessment_id": row.assessment_id, "interviewee": row.interviewee, "role": row.role,
+                    "protocol": row.protocol, "state": row.state, "revision": row.revision}  # fmt: skip
+
+    def load_interview(self, interview_id: int) -> tuple[str, int]:
+        """(state JSON, revision)."""
+        row = self.interview(interview_id)
+        return row["state"], row["revision"]
+
+    def transcript(self, interview_id: int) -> list[dict[str, str]]:
+        """The interview's chat, in order: {"who": "user"|"assistant", "text", "at"}."""
+        with self.session() as s:
+            rows = s.scalars(select(TurnRow).where(TurnRow.interview_id == interview_id).order_by(TurnRow.seq)).all()
+            return [{"who": r.who, "text": r.text, "at": r.at.isoformat()} for r in rows]
 
     def list_interviews(self) -> list[dict[str, Any]]:
         with self.session() as s:
@@ -250,14 +238,14 @@ class Store:
         with self.session() as s:
             a = s.get(AssessmentRow, assessment_id)
             if a is None:
-                raise StoreError(f"no assessment {assessment_id}")
+                raise StoreError(f"There is no assessment {assessment_id}.")
             return dict(a.facts or {})
 
     def assessment_site(self, assessment_id: int) -> str:
         with self.session() as s:
             a = s.get(AssessmentRow, assessment_id)
             if a is None:
-                raise StoreError(f"no assessment {assessment_id}")
+                raise StoreError(f"There is no assessment {assessment_id}.")
             site = s.get(SiteRow, a.site_id)
             return site.name if site else ""
 
@@ -270,29 +258,43 @@ class Store:
         effects: list[dict[str, Any]],
         who: str,
         now: datetime,
+        transcript: list[tuple[str, str]] | None = None,
     ) -> int:
-        """Save the interview state and the effects of one turn atomically; return the new revision.
+        """Save the interview state, the effects and the chat lines of one turn atomically; return the new revision.
 
         Effects: {"kind": "draft"|"confirm"|"na"|"facts", ...}. Refused with StaleInterview when another client
         saved first.
         """
-        with self.session() as s:
+        turn = TurnWrite(state_json, effects, transcript or [])
+
+        def work(s: Session) -> int:
             row = s.get(InterviewRow, interview_id)
             if row is None:
-                raise StoreError(f"no interview {interview_id}")
+                raise StoreError(f"There is no interview {interview_id}.")
             done = s.execute(
                 update(InterviewRow)
                 .where(InterviewRow.id == interview_id, InterviewRow.revision == expected_revision)
                 .values(state=state_json, revision=expected_revision + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 raise StaleInterview(
                     "This interview was changed in another tab or window. Reload the page to continue from the "
                     "latest saved answer; your last message was not saved."
                 )
-            for effect in effects:
-                self._apply(s, row, effect, who, now)
+            self._save_turn(s, row, turn, who, now)
             return expected_revision + 1
+
+        return self._write(work)
+
+    def _save_turn(self, s: Session, interview: InterviewRow, turn: TurnWrite, who: str, now: datetime) -> None:
+        for effect in turn.effects:
+            self._apply(s, interview, effect, who, now)
+        if turn.transcript:
+            last = s.scalar(select(func.max(TurnRow.seq)).where(TurnRow.interview_id == interview.id)) or 0
+            for n, (speaker, line) in enumerate(turn.transcript, start=last + 1):
+                s.add(TurnRow(interview_id=interview.id, seq=n, who=speaker, text=line, at=now))
+        s.flush()  # a version collision surfaces here, inside the retried transaction
 
     def _apply(self, s: Session, interview: InterviewRow, effect: dict[str, Any], who: str, now: datetime) -> None:
         kind = effect["kind"]
@@ -304,49 +306,63 @@ class Store:
             assert assessment is not None
             old_facts = dict(assessment.facts or {})
             assessment.facts = dict(effect["facts"])
-            s.add(
-                _audit(now, who, "set_facts", "assessment", str(assessment.id), old_facts, assessment.facts, protocol)
-            )
+            s.add(audit(now, who, "set_facts", "assessment", str(assessment.id), old_facts, assessment.facts, protocol))
             return
         qid = effect["question_id"]
-        latest = s.scalar(
+        top = s.scalar(
+            select(func.max(AnswerRow.version)).where(
+                AnswerRow.assessment_id == interview.assessment_id, AnswerRow.question_id == qid
+            )
+        )
+        mine = s.scalar(
             select(AnswerRow)
-            .where(AnswerRow.assessment_id == interview.assessment_id, AnswerRow.question_id == qid)
+            .where(AnswerRow.assessment_id == interview.assessment_id, AnswerRow.question_id == qid,
+                   AnswerRow.interview_id == interview.id)
             .order_by(AnswerRow.version.desc())
             .limit(1)
-        )
-        version = (latest.version if latest else 0) + 1
+        )  # fmt: skip
         answer = effect.get("answer") or {}
         status = {"draft": "draft", "confirm": "confirmed", "na": "na"}[kind]
-        before = _answer_summary(latest) if latest else None
         row = AnswerRow(
-            assessment_id=interview.assessment_id, interview_id=interview.id, question_id=qid, version=version,
+            assessment_id=interview.assessment_id, interview_id=interview.id, question_id=qid, version=(top or 0) + 1,
             status=status, raw_text="\n".join(answer.get("texts", [])), answer=answer,
             na_justification=effect.get("justification"), who=who, protocol=protocol, created_at=now,
         )  # fmt: skip
         s.add(row)
-        s.add(_audit(now, who, status, "answer", qid, before, _answer_summary(row), protocol))
+        before = answer_summary(mine) if mine else None  # this interviewee's previous version, never a colleague's
+        s.add(audit(now, who, status, "answer", qid, before, answer_summary(row), protocol))
 
     # --- reading answers -----------------------------------------------------------------------------------------
-    def current_answers(self, assessment_id: int) -> dict[str, dict[str, Any]]:
-        """Per question, the latest confirmed or N/A answer: {"status", "answer", "na_justification", "version"}."""
+    def confirmed_answers(self, assessment_id: int) -> list[dict[str, Any]]:
+        """Per (question, interview), the latest confirmed or N/A answer, with who gave it; ordered by question."""
         with self.session() as s:
             latest = (
-                select(AnswerRow.question_id, func.max(AnswerRow.version).label("v"))
+                select(AnswerRow.question_id, AnswerRow.interview_id, func.max(AnswerRow.version).label("v"))
                 .where(AnswerRow.assessment_id == assessment_id, AnswerRow.status.in_(["confirmed", "na"]))
-                .group_by(AnswerRow.question_id)
+                .group_by(AnswerRow.question_id, AnswerRow.interview_id)
                 .subquery()
             )
-            rows = s.scalars(
-                select(AnswerRow)
+            rows = s.execute(
+                select(AnswerRow, InterviewRow)
                 .join(latest, (AnswerRow.question_id == latest.c.question_id) & (AnswerRow.version == latest.c.v))
+                .join(InterviewRow, AnswerRow.interview_id == InterviewRow.id)
                 .where(AnswerRow.assessment_id == assessment_id)
+                .order_by(AnswerRow.question_id, AnswerRow.interview_id)
             ).all()
-            return {
-                r.question_id: {"status": r.status, "answer": r.answer, "na_justification": r.na_justification,
-                                "version": r.version, "who": r.who, "protocol": r.protocol}
-                for r in rows
-            }  # fmt: skip
+            return [
+                {"question_id": r.question_id, "interview_id": r.interview_id, "interviewee": i.interviewee,
+                 "role": i.role, "status": r.status, "answer": r.answer, "na_justification": r.na_justification,
+                 "version": r.version, "who": r.who, "protocol": r.protocol, "at": r.created_at.isoformat()}
+                for r, i in rows
+            ]  # fmt: skip
+
+    def current_answers(self, assessment_id: int) -> dict[str, dict[str, Any]]:
+        """Per question, the most recent confirmed or N/A answer of any interviewee (see ``confirmed_answers``)."""
+        out: dict[str, dict[str, Any]] = {}
+        for row in self.confirmed_answers(assessment_id):
+            if row["question_id"] not in out or row["version"] > out[row["question_id"]]["version"]:
+                out[row["question_id"]] = row
+        return out
 
     def answer_history(self, assessment_id: int, question_id: str) -> list[dict[str, Any]]:
         with self.session() as s:
@@ -356,7 +372,46 @@ class Store:
                 .order_by(AnswerRow.version)
             ).all()
             return [{"version": r.version, "status": r.status, "raw_text": r.raw_text, "who": r.who,
-                     "at": r.created_at.isoformat(), "protocol": r.protocol} for r in rows]  # fmt: skip
+                     "interview_id": r.interview_id, "at": r.created_at.isoformat(), "protocol": r.protocol}
+                    for r in rows]  # fmt: skip
+
+    # --- conflicts between interviewees ----------------------------------------------------------------------------
+    def resolutions(self, assessment_id: int) -> dict[str, dict[str, Any]]:
+        """Per question, the latest assessor resolution: {"chosen_interview_id", "versions", "reason", "who", "at"}."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(ResolutionRow).where(ResolutionRow.assessment_id == assessment_id).order_by(ResolutionRow.id)
+            ).all()
+            return {
+                r.question_id: {"chosen_interview_id": r.chosen_interview_id, "versions": dict(r.versions or {}),
+                                "reason": r.reason, "who": r.who, "at": r.at.isoformat()}
+                for r in rows
+            }  # fmt: skip
+
+    def resolve_conflict(
+        self,
+        assessment_id: int,
+        question_id: str,
+        chosen_interview_id: int,
+        versions: dict[str, int],
+        reason: str,
+        who: str,
+        now: datetime,
+        before: Any,
+        after: Any,
+    ) -> None:
+        """Record an assessor's choice and its audit event (who, when, before, after with the reason) atomically."""
+
+        def work(s: Session) -> None:
+            assessment = s.get(AssessmentRow, assessment_id)
+            if assessment is None:
+                raise StoreError(f"There is no assessment {assessment_id}.")
+            s.add(ResolutionRow(assessment_id=assessment_id, question_id=question_id,
+                                chosen_interview_id=chosen_interview_id, versions=versions, reason=reason, who=who,
+                                at=now))  # fmt: skip
+            s.add(audit(now, who, "resolve_conflict", "answer", question_id, before, after, assessment.protocol))
+
+        self._write(work)
 
     def audit(self, limit: int = 1000) -> list[dict[str, Any]]:
         with self.session() as s:
@@ -366,24 +421,9 @@ class Store:
                     for r in rows]  # fmt: skip
 
 
-def _audit(now: datetime, who: str, action: str, entity: str, entity_id: str, before: Any, after: Any,
-           protocol: str | None) -> AuditRow:  # fmt: skip
-    return AuditRow(at=now, who=who, action=action, entity=entity, entity_id=entity_id, before=before, after=after,
-                    protocol=protocol)  # fmt: skip
-
-
-def _answer_summary(row: AnswerRow) -> dict[str, Any]:
-    values = {k: v.get("value") for k, v in (row.answer or {}).get("values", {}).items() if v.get("value") is not None}
-    return {"version": row.version, "status": row.status, "values": values, "na": row.na_justification}
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)

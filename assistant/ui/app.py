@@ -149,12 +149,13 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
         if not message.strip():
             return view.outputs(None, chat)
         current = InterviewState.model_validate(state)
-        turn = service.turn(current, message)
+        try:
+            turn = service.turn(current, message)
+        except AssistantError as exc:
+            gr.Warning(str(exc))
+            return view.outputs(None, chat, keep_text=message)
         shown = [*chat, {"role": "user", "content": message}]
-        if turn.error:
-            gr.Warning(turn.error)
-            return view.outputs(turn, shown, keep_text=message)
-        return view.outputs(turn, shown)
+        return view.outputs(turn, shown, keep_text=turn.kept_text)
 
     def save_edits(rows: Any, state: dict[str, Any] | None, chat: list[dict[str, str]]) -> tuple[Any, ...]:
         if state is None:
@@ -167,12 +168,14 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
             for row in table or []
             if str(row[0]) in shown and row[1] is not None and str(row[1]).strip() not in ("", shown[str(row[0])])
         }
-        turn = service.apply_edits(current, edits)
+        try:
+            turn = service.apply_edits(current, edits)
+        except AssistantError as exc:
+            gr.Warning(str(exc))
+            return view.outputs(None, chat)
         if turn is None:
             return view.outputs(None, chat)
         chat = [*chat, *({"role": "user", "content": f"edit {k} = {v}"} for k, v in edits.items())]
-        if turn.error:
-            gr.Warning(turn.error)
         return view.outputs(turn, chat)
 
     def results(interview_id: int, assessment: int | None) -> tuple[str, list[list[str]], str, str]:

@@ -1,0 +1,153 @@
+"""The database tables (SQLAlchemy 2 declarative) and the schema version the store checks and upgrades.
+
+Schema history:
+  1  sites, assessments, interviews, answers (versioned), audit_events (append-only), schema_info
+  2  + turns (the chat transcript of each interview, one row per message) and conflict_resolutions (an assessor's
+     choice between interviewees' differing answers to one question). Both are new tables, so a version-1 database
+     is upgraded in place by creating them; no existing table changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_VERSION = 2
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SchemaInfo(Base):
+    __tablename__ = "schema_info"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AssessmentRow(Base):
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    protocol: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    facts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InterviewRow(Base):
+    __tablename__ = "interviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    interviewee: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(50))
+    protocol: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AnswerRow(Base):
+    """One saved version of one interviewee's answer to one question.
+
+    ``version`` counts up per (assessment, question) across interviews (the unique constraint catches two writers
+    taking the same number; the store retries); each interview's own answers are the rows with its
+    ``interview_id``, so one interviewee's answer never replaces another's.
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("assessment_id", "question_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"))
+    question_id: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # draft | confirmed | na
+    raw_text: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # StructuredAnswer as JSON
+    na_justification: Mapped[str | None] = mapped_column(Text, nullable=True)
+    who: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class TurnRow(Base):
+    """One chat message of an interview (schema 2): who is 'user' (the interviewee) or 'assistant'."""
+
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("interview_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    who: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ResolutionRow(Base):
+    """An assessor's choice of one interviewee's answer where confirmed answers differ (schema 2).
+
+    ``versions`` maps interview id -> answer version as seen when choosing: if any of them changes later, the
+    question is a conflict again.
+    """
+
+    __tablename__ = "conflict_resolutions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    question_id: Mapped[str] = mapped_column(String(20))
+    chosen_interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"))
+    versions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    who: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    protocol: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+APPEND_ONLY_POSTGRES = [
+    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS audit_no_change ON audit_events",
+    "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_events "
+    "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+]
+APPEND_ONLY_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+]
+
+
+def audit(now: datetime, who: str, action: str, entity: str, entity_id: str, before: Any, after: Any,
+          protocol: str | None) -> AuditRow:  # fmt: skip
+    return AuditRow(at=now, who=who, action=action, entity=entity, entity_id=entity_id, before=before, after=after,
+                    protocol=protocol)  # fmt: skip
+
+
+def answer_summary(row: AnswerRow) -> dict[str, Any]:
+    values = {k: v.get("value") for k, v in (row.answer or {}).get("values", {}).items() if v.get("value") is not None}
+    return {"version": row.version, "status": row.status, "values": values, "na": row.na_justification,
+            "interview": row.interview_id}  # fmt: skip
