@@ -170,3 +170,9 @@ def test_done_when_every_question_has_an_answer(engine: InterviewEngine) -> None
         state = engine.on_text(state, "Not relevant.").state
     assert state.phase is Phase.DONE
     assert engine.progress(state)["alpha"] == (1, 1)
+
+
+def test_score_says_what_the_next_level_needs_in_labels(engine: InterviewEngine, mini: Protocol) -> None:
+    draft = engine.on_text(started(engine), "y", answer_with(mini, "AL-01", "y", defined="yes", review="annually"))
+    text = engine.on_command(draft.state, "score").messages[0]
+    assert text == "As it stands this answer is level 2 (Two). Level 3 would need: Review at least Every quarter."

@@ -26,12 +26,12 @@ from assistant.interview.replies import (
     MAX_ANSWER_CHARS,
     card_text,
     change_notes,
+    criterion_text,
     explain_question,
     form_text,
     label_value,
     noted,
     quick_value,
-    show_value,
 )
 from assistant.interview.state import (
     ConfirmAnswer,
@@ -98,6 +98,8 @@ class InterviewEngine:
             edit = match_edit(self.question(state.current).fields, text)
             if edit is not None:
                 return "edit", f"{edit[0].id}={edit[1]}"
+        if command is not None:  # edit NAME = VALUE: the engine says what is wrong with it
+            return command
         word = EDIT_WORD.match(text)
         return ("edit", word.group(1).strip()) if word else None
 
@@ -114,9 +116,8 @@ class InterviewEngine:
             return Step(
                 state=state,
                 messages=[
-                    f"Welcome, {state.interviewee}. First, {_count(len(state.pending_facts), 'quick question')} about "
-                    "the site; "
-                    "they decide which questions apply.",
+                    f"Welcome, {state.interviewee}. First, {_count(len(state.pending_facts), 'quick question')} "
+                    "about the site; they decide which questions apply.",
                     self._fact_prompt(state.pending_facts[0]),
                 ],
                 quick_replies=["Yes", "No"],
@@ -141,15 +142,19 @@ class InterviewEngine:
             return Step(state=state, messages=[PAUSED], quick_replies=["Resume"])
         if state.phase is Phase.DONE or state.current is None:
             return self._finish(self._advance(state, ["Welcome back."]))
-        question = self.question(state.current)
-        messages = ["Welcome back: we stopped here.", self._ask_text(question)]
+        return self._finish(self._where(state, "Welcome back: we stopped here."))
+
+    def _where(self, state: InterviewState, greeting: str) -> Step:
+        """The open question shown again as it stands: the question, and its form, card or N/A prompt."""
+        question = self.question(state.current or "")
+        messages = [greeting, self._ask_text(question)]
         if state.phase is Phase.FOLLOW_UP and state.pending_fields:
             messages.append(form_text(question, state.pending_fields))
         elif state.phase is Phase.CONFIRM and state.draft is not None:
             messages.append(card_text(question, state.draft))
         elif state.phase is Phase.NA_REASON:
             messages.append("Why does this question not apply to your site?")
-        return self._finish(Step(state=state, messages=messages, quick_replies=self._quick(state)))
+        return Step(state=state, messages=messages, quick_replies=self._quick(state))
 
     # --- events ----------------------------------------------------------------------------------------------
     def on_text(self, state: InterviewState, text: str, extracted: StructuredAnswer | None = None) -> Step:
@@ -171,9 +176,7 @@ class InterviewEngine:
         text = f"As it stands this answer is level {score.level} ({score.level_name})"
         if score.next_level is None:
             return text + ", the top level."
-        needs = "; ".join(
-            (r.why or f"{r.field} {r.op} {show_value(r.expected)}").rstrip(".") for r in score.missing_for_next
-        )
+        needs = "; ".join((r.why or criterion_text(question, r)).rstrip(".") for r in score.missing_for_next)
         return f"{text}. Level {score.next_level} would need: {needs}."
 
     # --- text ------------------------------------------------------------------------------------------------
@@ -383,7 +386,7 @@ class InterviewEngine:
             return Step(state=state, messages=[f"{arg.strip()} is not one of this interview's questions.{listed}"],
                         quick_replies=self._quick(state))  # fmt: skip
         if qid == state.current and state.phase in ANSWERING:
-            return self.resume(state)
+            return self._where(state, f"We are on {qid}.")
         effects = self._leave_current(state)
         step = flow.open_question(self.protocol, state, qid, [])
         if qid in state.na:
@@ -392,7 +395,9 @@ class InterviewEngine:
         return step
 
     def _end(self, state: InterviewState) -> Step:
-        effects = self._leave_current(state)
+        """End with questions open; the question open now is not skipped, so 'resume' starts there again."""
+        effects: list[Effect] = [SaveDraft(question_id=state.current, answer=state.draft)] if (
+            state.current and state.draft and state.phase in ANSWERING) else []  # fmt: skip
         state.phase, state.current, state.draft, state.asked, state.pending_fields = Phase.DONE, None, None, [], []
         still_open = self.open_questions(state)
         if still_open:

@@ -11,6 +11,7 @@ import re
 from assistant.extraction.models import FieldValue, StructuredAnswer
 from assistant.interview.state import FormField
 from assistant.protocol.models import FREQUENCIES, FREQUENCY_LABELS, AnswerField, FieldType, Question
+from assistant.rubric import CriterionResult
 
 DECLINE_LABEL = "Don't know / skip this field"
 DECLINE_ALL_LABEL = "Don't know / skip these fields"
@@ -94,6 +95,25 @@ def card_text(question: Question, answer: StructuredAnswer) -> str:
     lines.append("Reply 'confirm' to save it.")
     lines.append("To correct a field: edit FIELD = VALUE")
     return "\n".join(lines)
+
+
+OPERATOR_WORDS = {
+    "is": "is", "in": "is one of", "at_least": "at least", "at_most": "at most", "includes": "includes",
+    "includes_any": "includes one of", "count_at_least": "has at least this many items:", "stated": "is stated",
+}  # fmt: skip
+
+
+def criterion_text(question: Question, result: CriterionResult) -> str:
+    """A rubric criterion in the interviewee's words: "Review at least Every quarter"."""
+    field = next((f for f in question.fields if f.id == result.field), None)
+    if field is None:
+        return f"{result.field} {result.op} {show_value(result.expected)}"
+    words = OPERATOR_WORDS.get(result.op, result.op)
+    if result.expected is None:
+        return f"{field.label} {words}"
+    if result.op == "count_at_least" or field.type in (FieldType.COUNT, FieldType.EVIDENCE_LIST):
+        return f"{field.label} {words} {show_value(result.expected)}"
+    return f"{field.label} {words} {label_value(field, result.expected)}"
 
 
 def form_fields(question: Question, ids: list[str]) -> list[FormField]:
