@@ -296,3 +296,14 @@ def test_extracted_values_for_another_question_are_not_used(engine: InterviewEng
     step = engine.on_text(state, "x", wrong)
     assert step.state.draft is not None
     assert step.state.draft.question_id == "MC-01"
+
+
+@pytest.mark.parametrize(("text", "value"), [("Yes, confirm", "yes"), ("not applicable", "no"), ("OK", None)])
+def test_during_the_site_facts_a_yes_or_no_is_an_answer_even_if_it_reads_like_a_command(
+    mini: Protocol, text: str, value: str | None
+) -> None:
+    engine = InterviewEngine(mini)
+    start = engine.start(new_state(mini)).state
+    command = engine.parse(start, text)
+    step = engine.on_text(start, text) if command is None else engine.on_command(start, *command)
+    assert step.state.facts == ({"has_contractors": value} if value else {})

@@ -11,10 +11,8 @@ from assistant.interview import flow
 from assistant.interview.commands import match_edit
 from assistant.interview.forms import declined, entered, find_field, is_declined, read_value, with_values
 from assistant.interview.replies import change_notes, field_list, form_text, label_value, noted
-from assistant.interview.state import Effect, InterviewState, Phase, SaveDraft, Step
+from assistant.interview.state import ANSWERING, Effect, InterviewState, Phase, SaveDraft, Step
 from assistant.protocol.models import Protocol, Question
-
-ANSWERING = (Phase.ANSWER, Phase.FOLLOW_UP, Phase.CONFIRM)
 
 
 def _given(raw: str | list[str]) -> bool:

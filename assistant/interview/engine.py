@@ -16,7 +16,7 @@ Text in an answer is only ever data: a command must be the whole message, never 
 from __future__ import annotations
 
 from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer, merge
-from assistant.interview import flow
+from assistant.interview import flow, moves
 from assistant.interview import navigation as nav
 from assistant.interview.commands import EDIT_WORD, fact_reply, is_dont_know, is_question, match_edit, parse_command
 from assistant.interview.editing import edit_field, submit_form
@@ -28,12 +28,12 @@ from assistant.interview.replies import (
     change_notes,
     criterion_text,
     explain_question,
-    form_text,
     label_value,
     noted,
     quick_value,
 )
 from assistant.interview.state import (
+    ANSWERING,
     ConfirmAnswer,
     Effect,
     InterviewState,
@@ -47,7 +47,6 @@ from assistant.interview.state import (
 from assistant.protocol.models import Protocol, Question
 from assistant.rubric import ConfirmedAnswer, applies, score_question
 
-ANSWERING = (Phase.ANSWER, Phase.FOLLOW_UP, Phase.CONFIRM)
 YES_OR_NO = "Please answer yes or no (or ask me what it means)."
 PAUSED = "The interview is paused. Say 'resume' to continue."
 
@@ -90,6 +89,8 @@ class InterviewEngine:
         starting with the literal word "edit" that is no valid edit -> ('edit', rest): the engine explains the form.
         """
         command = parse_command(text)
+        if state.phase is Phase.FACTS and fact_reply(text) in ("yes", "no"):
+            return None  # "yes, confirm", "not applicable": a plain answer to the site question
         if command is not None and command[0] != "edit":
             return command
         if state.phase in (*ANSWERING, Phase.FACTS) and is_question(text):
@@ -142,19 +143,7 @@ class InterviewEngine:
             return Step(state=state, messages=[PAUSED], quick_replies=["Resume"])
         if state.phase is Phase.DONE or state.current is None:
             return self._finish(self._advance(state, ["Welcome back."]))
-        return self._finish(self._where(state, "Welcome back: we stopped here."))
-
-    def _where(self, state: InterviewState, greeting: str) -> Step:
-        """The open question shown again as it stands: the question, and its form, card or N/A prompt."""
-        question = self.question(state.current or "")
-        messages = [greeting, self._ask_text(question)]
-        if state.phase is Phase.FOLLOW_UP and state.pending_fields:
-            messages.append(form_text(question, state.pending_fields))
-        elif state.phase is Phase.CONFIRM and state.draft is not None:
-            messages.append(card_text(question, state.draft))
-        elif state.phase is Phase.NA_REASON:
-            messages.append("Why does this question not apply to your site?")
-        return Step(state=state, messages=messages, quick_replies=self._quick(state))
+        return self._finish(moves.where(self.protocol, state, "Welcome back: we stopped here."))
 
     # --- events ----------------------------------------------------------------------------------------------
     def on_text(self, state: InterviewState, text: str, extracted: StructuredAnswer | None = None) -> Step:
@@ -189,7 +178,7 @@ class InterviewEngine:
         if state.phase is Phase.PAUSED:
             return Step(state=state, messages=[PAUSED], quick_replies=["Resume"])
         if state.current is None:
-            return self._no_open_question(state)
+            return moves.no_open_question(self.protocol, state)
         question = self.question(state.current)
         if state.phase is Phase.NA_REASON:
             state.na[question.id] = text.strip()
@@ -264,7 +253,7 @@ class InterviewEngine:
             return Step(state=state, messages=[nav.explain_fact(self.protocol, state.pending_facts[0])],
                         quick_replies=["Yes", "No"])  # fmt: skip
         if state.current is None or state.phase not in ANSWERING:
-            return self._no_open_question(state)
+            return moves.no_open_question(self.protocol, state)
         question = self.question(state.current)
         again = {
             Phase.ANSWER: "When you are ready, answer the question (or 'skip').",
@@ -293,16 +282,16 @@ class InterviewEngine:
             return Step(state=state, messages=[first + YES_OR_NO, self._fact_prompt(state.pending_facts[0])],
                         quick_replies=["Yes", "No"])  # fmt: skip
         if command == "back":
-            return self._back(state)
+            return moves.back(self.protocol, state)
         if command == "goto":
-            return self._goto(state, arg or "")
+            return moves.goto(self.protocol, state, arg or "")
         if command == "end":
-            return self._end(state)
+            return moves.end(self.protocol, state)
         if state.current is None:
-            return self._no_open_question(state)
+            return moves.no_open_question(self.protocol, state)
         question = self.question(state.current)
         if command in ("skip", "colleague"):
-            return self._skip(state, question, for_colleague=command == "colleague")
+            return moves.skip(self.protocol, state, question, for_colleague=command == "colleague")
         if command == "na":
             state.phase = Phase.NA_REASON
             return Step(state=state, messages=["Why does this question not apply to your site? (A short reason is "
@@ -321,6 +310,10 @@ class InterviewEngine:
             return edit_field(self.protocol, state, question, arg or "")
         if command == "confirm" and state.phase in ANSWERING:
             return self._confirm(state, question)
+        if command == "decline" and state.phase is Phase.CONFIRM:
+            return Step(state=state, messages=["Nothing is being asked now. Reply 'confirm' to save the card, or "
+                                               "correct a field: edit FIELD = Don't know"],
+                        quick_replies=self._quick(state))  # fmt: skip
         return Step(state=state, messages=["That command does not apply here."], quick_replies=self._quick(state))
 
     def _confirm(self, state: InterviewState, question: Question) -> Step:
@@ -351,85 +344,6 @@ class InterviewEngine:
                       f"colleague who knows ({roles}), or mark it N/A if it does not apply to your site."],
             quick_replies=["Skip", COLLEAGUE_LABEL, "N/A"],
         )  # fmt: skip
-
-    def _skip(self, state: InterviewState, question: Question, for_colleague: bool = False) -> Step:
-        effects: list[Effect] = [SaveDraft(question_id=question.id, answer=state.draft)] if state.draft else []
-        if question.id in state.confirmed or question.id in state.na:
-            message = f"{question.id} is already answered; moving on."
-        elif for_colleague:
-            roles = " or ".join(nav.role_labels(self.protocol, question))
-            message = f"Left {question.id} open for a colleague ({roles}); it stays on the open list."
-        else:
-            message = f"Skipped {question.id}; " + (
-                "it stays open." if question.id in state.revisited else "we will come back to it at the end."
-            )
-        if question.id not in state.skipped and question.id not in state.confirmed and question.id not in state.na:
-            state.skipped.append(question.id)
-        step = self._advance(state, [message], left=question.id)
-        step.effects = [*effects, *step.effects]
-        return step
-
-    def _leave_current(self, state: InterviewState) -> list[Effect]:
-        """Leaving an unanswered question for another one: it counts as skipped; its draft is saved."""
-        qid = state.current
-        if qid is None or qid in state.confirmed or qid in state.na:
-            return []
-        if qid not in state.skipped:
-            state.skipped.append(qid)
-        return [SaveDraft(question_id=qid, answer=state.draft)] if state.draft else []
-
-    def _goto(self, state: InterviewState, arg: str) -> Step:
-        qid = next((q for q in state.order if q.lower() == arg.strip().lower()), None)
-        if qid is None:
-            still_open = self.open_questions(state)
-            listed = f" Open: {', '.join(still_open)}." if still_open else ""
-            return Step(state=state, messages=[f"{arg.strip()} is not one of this interview's questions.{listed}"],
-                        quick_replies=self._quick(state))  # fmt: skip
-        if qid == state.current and state.phase in ANSWERING:
-            return self._where(state, f"We are on {qid}.")
-        effects = self._leave_current(state)
-        step = flow.open_question(self.protocol, state, qid, [])
-        if qid in state.na:
-            step.messages.append(f"It is marked N/A: \u201c{state.na[qid]}\u201d. Answer it to replace that.")
-        step.effects = effects
-        return step
-
-    def _end(self, state: InterviewState) -> Step:
-        """End with questions open; the question open now is not skipped, so 'resume' starts there again."""
-        effects: list[Effect] = [SaveDraft(question_id=state.current, answer=state.draft)] if (
-            state.current and state.draft and state.phase in ANSWERING) else []  # fmt: skip
-        state.phase, state.current, state.draft, state.asked, state.pending_fields = Phase.DONE, None, None, [], []
-        still_open = self.open_questions(state)
-        if still_open:
-            message = nav.end_text(self.protocol, still_open)
-        else:
-            message = f"All {len(state.order)} questions for your role are answered. Thank you!"
-        return Step(state=state, messages=[message], quick_replies=self._quick(state), effects=effects)
-
-    def _back(self, state: InterviewState) -> Step:
-        """Back to the question visited before this one (the history is a visit log)."""
-        history = list(state.history)
-        if history and history[-1] == state.current:
-            history.pop()
-        if not history:
-            return Step(state=state, messages=["This is the first question."], quick_replies=self._quick(state))
-        previous = history[-1]
-        state.history = history
-        if state.current and state.current not in state.confirmed and state.current not in state.na:
-            state.skipped = [q for q in state.skipped if q != state.current]
-        step = flow.open_question(self.protocol, state, previous, ["Going back."])
-        if previous in state.na:
-            step.messages.append(f"It is marked N/A: \u201c{state.na[previous]}\u201d. Answer it to replace that.")
-        return step
-
-    # --- small helpers ---------------------------------------------------------------------------------------
-    def _no_open_question(self, state: InterviewState) -> Step:
-        still_open = self.open_questions(state)
-        if still_open:
-            message = nav.open_left_text(self.protocol, still_open)
-        else:
-            message = "All questions are answered. Use 'back' to change an answer."
-        return Step(state=state, messages=[message], quick_replies=self._quick(state))
 
     def _fact_prompt(self, fact_id: str) -> str:
         return flow.fact_prompt(self.protocol, fact_id)

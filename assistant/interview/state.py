@@ -20,6 +20,9 @@ class Phase(StrEnum):
     DONE = "done"
 
 
+ANSWERING = (Phase.ANSWER, Phase.FOLLOW_UP, Phase.CONFIRM)  # a question is open and being answered
+
+
 class InterviewState(BaseModel):
     """Everything needed to continue an interview; stored as JSON with the interview and kept in gr.State.
 
