@@ -292,3 +292,15 @@ def test_the_form_is_open_exactly_during_a_follow_up(mini_engine: InterviewEngin
     assert [f.id for f in mini_engine.on_command(paused.state, "resume").form] == state.pending_fields
     assert mini_engine.on_command(state, "skip").form == []
     assert mini_engine.on_command(state, "decline").form == []
+
+
+def test_free_text_on_the_card_replaces_an_earlier_edit_and_says_so(mini_engine: InterviewEngine) -> None:
+    state = follow_up(mini_engine, "AL-01", defined="yes", review="quarterly")
+    card = mini_engine.on_command(mini_engine.on_command(state, "decline").state, "edit", "review=Every week").state
+    reply = answer(mini_engine, "AL-01", "Actually it is monthly.", review="monthly")
+    step = mini_engine.on_text(card, "Actually it is monthly.", reply)
+    assert step.messages[0] == "Changed Review from Every week to Every month."
+    assert step.state.draft is not None
+    assert step.state.draft.values["review"].value == "monthly"
+    assert step.state.draft.texts[-1] == "Actually it is monthly."
+    assert step.state.phase is Phase.CONFIRM

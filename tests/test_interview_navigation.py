@@ -229,3 +229,12 @@ def test_pause_resume_back_na_still_work_with_the_form(mini_engine: InterviewEng
     back = mini_engine.on_command(na.state, "back")
     assert back.state.current == "AL-01"
     assert "It is marked N/A" in back.messages[-1]
+
+
+def test_only_the_site_facts_still_unknown_are_asked(engine: InterviewEngine) -> None:
+    state = new_state(engine.protocol, "qa_head").model_copy(update={"facts": {"uses_contract_organisations": "no"}})
+    step = engine.start(state)
+    assert step.state.phase is Phase.FACTS
+    assert step.state.pending_facts == ["part_of_multi_site_company", "has_computerised_process_control"]
+    assert step.messages[0] == ("Welcome, Ann. First, 2 quick questions about the site; they decide which "
+                                "questions apply.")  # fmt: skip

@@ -20,7 +20,7 @@ from assistant.interview import flow, moves
 from assistant.interview import navigation as nav
 from assistant.interview.commands import EDIT_WORD, fact_reply, is_dont_know, is_question, match_edit, parse_command
 from assistant.interview.editing import edit_field, submit_form
-from assistant.interview.forms import with_values
+from assistant.interview.forms import corrected, with_values
 from assistant.interview.replies import (
     COLLEAGUE_LABEL,
     MAX_ANSWER_CHARS,
@@ -108,10 +108,8 @@ class InterviewEngine:
     def start(self, state: InterviewState) -> Step:
         """First prompt of an interview: the site facts still unknown, then the first question."""
         state = state.model_copy(deep=True)
-        if state.pending_facts or (not state.facts and self.protocol.meta.site_facts):
-            state.pending_facts = state.pending_facts or [
-                f.id for f in self.protocol.meta.site_facts if f.id not in state.facts
-            ]
+        if not state.pending_facts:
+            state.pending_facts = [f.id for f in self.protocol.meta.site_facts if f.id not in state.facts]
         if state.pending_facts:
             state.phase = Phase.FACTS
             return Step(
@@ -195,7 +193,10 @@ class InterviewEngine:
         if state.phase is Phase.FOLLOW_UP and state.pending_fields:
             return self._follow_up_reply(state, question, text, new)
         before = state.draft
-        state.draft = new if before is None else merge(before, new)
+        if before is None:
+            state.draft = new
+        else:
+            state.draft = corrected(before, new) if state.phase is Phase.CONFIRM else merge(before, new)
         effects: list[Effect] = [SaveDraft(question_id=question.id, answer=state.draft)]
         messages = change_notes(question, before, state.draft)
         got = noted(question, before, state.draft)

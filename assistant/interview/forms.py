@@ -95,3 +95,15 @@ def declined(field: AnswerField) -> FieldValue:
 
 def with_values(answer: StructuredAnswer, values: dict[str, FieldValue]) -> StructuredAnswer:
     return answer.model_copy(update={"values": {**answer.values, **values}})
+
+
+def corrected(answer: StructuredAnswer, new: StructuredAnswer) -> StructuredAnswer:
+    """Free text on the card: every value it states replaces the card's (an earlier edit too; the reply says so)."""
+    stated = {k: v for k, v in new.values.items() if v.value is not None and k in answer.values}
+    return answer.model_copy(
+        update={
+            "values": {**answer.values, **stated},
+            "texts": answer.texts + [t for t in new.texts if t not in answer.texts],
+            "notes": answer.notes + new.notes,
+        }
+    )
