@@ -208,6 +208,8 @@ def test_a_question_back_is_read_as_a_question(engine: InterviewEngine, text: st
     "We review them quarterly?",  # not opening with a question word
     "How we do it: quarterly reviews with the SLT.",  # no question mark
     "Do we have objectives? Yes, five of them.",  # does not end with a question mark
+    "What counts as evidence here is the 2025 scorecard.",
+    "What we do: objectives are set every January.",
 ])  # fmt: skip
 def test_answers_are_not_questions(engine: InterviewEngine, text: str) -> None:
     assert engine.parse(at_question(engine, "MC-01"), text) is None

@@ -38,7 +38,7 @@ QUESTION_WORDS = frozenset(
     ["what", "which", "how", "why", "does", "do", "is", "are", "can", "could", "should", "would", "who", "where",
      "when", "whats", "what's"]
 )  # fmt: skip
-MEANING = re.compile(r"^(?:what do you mean|what does .{1,80} mean|what is meant by|what counts as)\b", re.IGNORECASE)
+MEANING = re.compile(r"^(?:what do you mean|what is meant by)\b", re.IGNORECASE)
 
 
 def normalise(text: str) -> str:
