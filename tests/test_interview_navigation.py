@@ -238,3 +238,26 @@ def test_only_the_site_facts_still_unknown_are_asked(engine: InterviewEngine) ->
     assert step.state.pending_facts == ["part_of_multi_site_company", "has_computerised_process_control"]
     assert step.messages[0] == ("Welcome, Ann. First, 2 quick questions about the site; they decide which "
                                 "questions apply.")  # fmt: skip
+
+
+def test_a_question_left_with_a_draft_comes_back_with_it(mini_engine: InterviewEngine) -> None:
+    state = mini_started(mini_engine)
+    answer = empty_answer(mini_engine.question("AL-01"), ["Defined, reviewed yearly."])
+    answer.values["defined"] = FieldValue(field="defined", value="yes", span="Defined", confidence=0.9)
+    draft = mini_engine.on_text(state, "Defined, reviewed yearly.", answer).state
+    skipped = mini_engine.on_command(draft, "skip")
+    assert skipped.effects == [SaveDraft(question_id="AL-01", answer=draft.draft)]
+    assert skipped.state.current == "AL-02"
+    back = mini_engine.on_command(skipped.state, "goto", "AL-01")
+    assert (back.state.current, back.state.phase) == ("AL-01", Phase.CONFIRM)
+    assert back.state.draft == draft.draft
+    assert "Your answer so far:" in back.messages
+    assert "- Defined: Yes" in back.messages[-1]
+    assert back.state.drafts == {}
+    ended = mini_engine.on_command(back.state, "end")
+    assert ended.state.drafts == {"AL-01": draft.draft}
+    resumed = mini_engine.on_command(ended.state, "resume")
+    assert resumed.state.current == "BE-01"  # a question not yet seen comes first
+    again = mini_engine.on_command(resumed.state, "goto", "AL-01")
+    assert again.state.draft == draft.draft
+    assert InterviewState.model_validate_json(ended.state.model_dump_json()) == ended.state

@@ -66,9 +66,18 @@ def with_form(protocol: Protocol, step: Step) -> Step:
     return step
 
 
+def keep_draft(state: InterviewState) -> None:
+    """Leaving the open question unanswered: its draft is kept for when it is opened again."""
+    qid = state.current
+    if qid is not None and state.draft is not None and qid not in state.confirmed and qid not in state.na:
+        state.drafts[qid] = state.draft
+
+
 def open_question(protocol: Protocol, state: InterviewState, qid: str, messages: list[str]) -> Step:
-    """Show a question: a confirmed one on its card (for editing), else asked afresh."""
+    """Show a question: a confirmed one on its card (for editing), one left with a draft on that draft's card,
+    else asked afresh."""
     question = question_of(protocol, qid)
+    keep_draft(state)
     state.current, state.phase = qid, Phase.ANSWER
     if not state.history or state.history[-1] != qid:
         state.history.append(qid)
@@ -78,7 +87,11 @@ def open_question(protocol: Protocol, state: InterviewState, qid: str, messages:
         state.phase = Phase.CONFIRM
         messages += [ask_text(protocol, question), "Your confirmed answer:", card_text(question, state.draft)]
         return Step(state=state, messages=messages, quick_replies=["Confirm", "Skip", "Back"])
-    state.draft = None
+    state.draft = state.drafts.pop(qid, None)
+    if state.draft is not None:
+        state.phase = Phase.CONFIRM
+        messages += [ask_text(protocol, question), "Your answer so far:", card_text(question, state.draft)]
+        return Step(state=state, messages=messages, quick_replies=quick_replies(protocol, state))
     messages.append(ask_text(protocol, question))
     return Step(state=state, messages=messages, quick_replies=quick_replies(protocol, state))
 
@@ -89,6 +102,7 @@ def advance(protocol: Protocol, state: InterviewState, messages: list[str], left
     state.asked, state.pending_fields = [], []
     if nxt is not None:
         return open_question(protocol, state, nxt, messages)
+    keep_draft(state)
     state.current, state.draft = None, None
     still_open = nav.open_questions(state)
     if still_open:

@@ -72,6 +72,7 @@ def end(protocol: Protocol, state: InterviewState) -> Step:
     """End with questions open; the question open now is not skipped, so 'resume' starts there again."""
     effects: list[Effect] = [SaveDraft(question_id=state.current, answer=state.draft)] if (
         state.current and state.draft and state.phase in ANSWERING) else []  # fmt: skip
+    flow.keep_draft(state)
     state.phase, state.current, state.draft, state.asked, state.pending_fields = Phase.DONE, None, None, [], []
     still_open = nav.open_questions(state)
     if still_open:

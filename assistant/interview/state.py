@@ -28,7 +28,8 @@ class InterviewState(BaseModel):
 
     ``skipped``: open questions the interviewee skipped; ``revisited``: skipped questions already brought back once
     at the end (they are not brought back again, so skipping never loops). ``asked``: fields of the current question
-    already asked in a follow-up; ``pending_fields``: the fields the open follow-up form asks for now.
+    already asked in a follow-up; ``pending_fields``: the fields the open follow-up form asks for now. ``drafts``:
+    the unconfirmed answers of questions left open (skip, go to, back, end), shown again when they are reopened.
     """
 
     interview_id: int
@@ -49,6 +50,7 @@ class InterviewState(BaseModel):
     resume_phase: Phase | None = None
     current: str | None = None
     draft: StructuredAnswer | None = None
+    drafts: dict[str, StructuredAnswer] = Field(default_factory=dict)
     asked: list[str] = Field(default_factory=list)
     pending_fields: list[str] = Field(default_factory=list)
 
