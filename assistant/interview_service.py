@@ -40,6 +40,7 @@ class Turn(BaseModel):
     form: list[FormField] = Field(default_factory=list, description="The follow-up form's fields while it is open.")
     guidance: list[Passage] | None = None
     transcript: list[dict[str, str]] = Field(default_factory=list, description="Earlier chat: {'role', 'content'}.")
+    said: str = Field(default="", description="The interviewee's message as saved in the chat (a form as text).")
     kept_text: str = Field(default="", description="Text to put back in the answer box (it could not be read).")
 
 
@@ -208,7 +209,8 @@ class InterviewFlow:
             before.interview_id, before.revision, after.model_dump_json(), [e.model_dump() for e in step.effects],
             before.interviewee, utcnow(), lines,
         )  # fmt: skip
-        return Turn(state=after, messages=step.messages, quick_replies=step.quick_replies, form=_form(step))
+        return Turn(state=after, messages=step.messages, quick_replies=step.quick_replies, form=_form(step),
+                    said=user_text)  # fmt: skip
 
 
 def _form(step: Step) -> list[FormField]:

@@ -128,6 +128,10 @@ class AssessmentService:
     def interviews(self) -> list[dict[str, Any]]:
         return self.store.list_interviews()
 
+    def assessment_of(self, interview_id: int) -> int:
+        """The assessment an interview belongs to."""
+        return int(self.store.interview(interview_id)["assessment_id"])
+
     def turn(self, state: InterviewState, message: str) -> Turn:
         """One interviewee message: extract, step the engine, persist (state, effects, chat), then reply.
 

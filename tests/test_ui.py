@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
 from assistant.service import AssessmentService
 from assistant.ui.app import ask_guidance, build_app, question_guidance, question_markdown
 from assistant.ui.views import profile_rows, question_traces, radar_svg
@@ -48,3 +53,80 @@ def test_results_views(service: AssessmentService) -> None:
     traces = question_traces(profile)
     assert "Next level needs" in traces
     assert "not assessed" in traces
+
+
+# --- the served app through its API (in-process server, fake embeddings) -------------------------------------------
+@pytest.fixture
+def client(service: AssessmentService) -> Iterator[Any]:
+    import socket
+
+    from gradio_client import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    app = build_app(service)
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, footer_links=[], quiet=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    finally:
+        app.close()
+
+
+def said_lines(chat: list[dict[str, Any]], role: str = "user") -> list[str]:
+    """The text of the chat's messages from ``role`` (Gradio 6 sends content as [{"type": "text", "text"}])."""
+    def text(content: Any) -> str:
+        return "".join(c.get("text", "") for c in content) if isinstance(content, list) else str(content)
+
+    return [text(m["content"]) for m in chat if m["role"] == role]
+
+
+API_NAMES = {"/start_interview", "/resume_interview", "/send", "/submit_form", "/save_edits", "/confirm", "/results",
+             "/resolve_conflict", "/ask_guidance", "/score_file"}  # fmt: skip
+
+
+def test_every_client_event_has_a_stable_name_and_ui_events_are_private(client: Any) -> None:
+    api = client.view_api(return_format="dict", print_info=False)
+    assert set(api["named_endpoints"]) == API_NAMES
+    assert api["unnamed_endpoints"] == {}
+
+
+def test_calls_without_an_interview_are_sentences_not_empty_outputs(client: Any) -> None:
+    for args, name in ((("hi",), "/send"), ((), "/confirm"), (({"x": "y"},), "/submit_form"), ((), "/save_edits")):
+        with pytest.raises(Exception, match="Start an interview"):
+            client.predict(*args, api_name=name)
+    with pytest.raises(Exception, match="Pick an interview"):
+        client.predict(None, api_name="/resume_interview")
+    with pytest.raises(Exception, match="enter an assessment id"):
+        client.predict(0, 0, api_name="/results")
+
+
+def test_no_button_wipes_the_session(client: Any) -> None:
+    client.predict("Harford", "Ann", "qa_head", api_name="/start_interview")
+    for fact in ("no", "no", "no"):
+        out = client.predict(fact, api_name="/send")
+    out = client.predict("We have written quality objectives, reviewed every quarter.", api_name="/send")
+    turn = out[-1]
+    if turn["form"]:
+        out = client.predict({f["id"]: "Don't know" for f in turn["form"]}, api_name="/submit_form")
+    before = out[-1]
+    assert before["phase"] == "confirm"
+    assert before["card"][2][:2] == ["Leadership review of progress", "Every quarter"]  # labels, never ids
+    same = client.predict({"headers": ["field", "value", "from"], "data": before["card"]}, out[0],
+                          api_name="/save_edits")  # fmt: skip
+    assert same[-1]["revision"] == before["revision"]  # nothing written
+    assert same[0] == out[0]  # the chat is kept
+    with pytest.raises(Exception, match="Pick an interview"):
+        client.predict(None, api_name="/resume_interview")
+    card = [list(row) for row in before["card"]]
+    card[2][1] = "Every month"  # edited by its label
+    edited = client.predict({"headers": ["field", "value", "from"], "data": card}, out[0], api_name="/save_edits")
+    assert edited[-1]["card"][2][1] == "Every month"
+    assert edited[-1]["revision"] == before["revision"] + 1
+    assert len(edited[0]) > len(out[0])
+    done = client.predict(api_name="/confirm")[-1]
+    assert done["question"] == "MC-02"
+    resumed = client.predict(done["interview_id"], api_name="/resume_interview")
+    said = said_lines(resumed[0])
+    assert said[:4] == ["no", "no", "no", "We have written quality objectives, reviewed every quarter."]
+    assert said[-1] == "confirm"

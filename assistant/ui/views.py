@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
+from assistant.conflicts import Conflict, HeardAnswer
 from assistant.extraction.models import StructuredAnswer
 from assistant.guidance import GuidanceAnswer
-from assistant.interview import InterviewState, Phase, show_value
+from assistant.interview import InterviewState, Phase, label_value
+from assistant.interview.replies import LOW_CONFIDENCE
 from assistant.protocol.models import Protocol
 from assistant.retrieval.index import NO_STRONG_GUIDANCE
 from assistant.retrieval.models import Passage
 from assistant.rubric import SiteProfile
 
-CARD_HEADERS = ["field", "value", "supporting text", "confidence"]
+CARD_HEADERS = ["field", "value (edit here)", "from your answer"]
 
 
 def esc(text: str) -> str:
@@ -88,6 +91,7 @@ def progress_markdown(protocol: Protocol, state: InterviewState | None, progress
 
 
 def card_rows(protocol: Protocol, state: InterviewState | None) -> list[list[str]]:
+    """The answer card: field label, value by its labels (the edit column accepts labels), supporting words."""
     if state is None or state.current is None:
         return []
     q = protocol.question(state.current)
@@ -97,9 +101,96 @@ def card_rows(protocol: Protocol, state: InterviewState | None) -> list[list[str
     rows = []
     for f in q.fields:
         v = answer.values.get(f.id) if answer else None
-        value = "" if v is None or v.value is None else show_value(v.value)
-        rows.append([f.id, value, (v.span or "") if v else "", f"{v.confidence:.2f}" if v and v.value else ""])
+        value = "" if v is None or v.value is None else label_value(f, v.value)
+        support = f"\u201c{v.span}\u201d" if v is not None and v.span and v.source == "extracted" else ""
+        if v is not None and v.source == "edited":
+            support = "(you set this)"
+        elif v is not None and v.source == "declined":
+            support = "(you did not know)"
+        if v is not None and v.value is not None and v.source == "extracted" and v.confidence < LOW_CONFIDENCE:
+            support += " \u00b7 please check"
+        rows.append([f.label, value, support])
     return rows
+
+
+def card_field_ids(protocol: Protocol, state: InterviewState | None) -> list[str]:
+    """The field id of each card row, in the same order as ``card_rows``."""
+    q = protocol.question(state.current) if state is not None and state.current else None
+    return [f.id for f in q.fields] if q is not None else []
+
+
+def question_choices(protocol: Protocol, state: InterviewState | None) -> list[tuple[str, str]]:
+    """This interview's questions with their status, for the question list (label, id)."""
+    if state is None:
+        return []
+    out = []
+    for qid in state.order:
+        q = protocol.question(qid)
+        if qid in state.confirmed:
+            mark = "\u2713"
+        elif qid in state.na:
+            mark = "N/A"
+        elif qid == state.current:
+            mark = "\u25b6"
+        elif qid in state.skipped:
+            mark = "skipped"
+        else:
+            mark = "\u25cb"
+        out.append((f"{mark} {qid} \u00b7 {q.topic if q else ''}", qid))
+    return out
+
+
+def said_text(protocol: Protocol, answer: HeardAnswer) -> str:
+    """What one interviewee said, by labels."""
+    if answer.status == "na":
+        return f"N/A: {answer.na_justification or ''}"
+    q = protocol.question(answer.question_id)
+    fields = {f.id: f for f in q.fields} if q else {}
+    parts = [f"{fields[k].label}: {label_value(fields[k], v)}" for k, v in answer.values.items() if k in fields]
+    return "; ".join(parts) or "nothing stated"
+
+
+def conflicts_markdown(protocol: Protocol, conflicts: list[Conflict]) -> str:
+    if not conflicts:
+        return "**Conflicts:** none: where several interviewees answered a question, they agree."
+    blocks = [f"### Conflicts ({sum(c.open for c in conflicts)} open)\nWhere interviewees' confirmed answers differ. "
+              "An open conflict is scored at the lowest of their levels until an assessor chooses one."]  # fmt: skip
+    for c in conflicts:
+        if c.resolution is None:
+            head = f"**{c.question_id} \u00b7 {esc(c.topic)}**: open"
+        else:
+            chosen = next((a.interviewee for a in c.answers if a.interview_id == c.resolution.chosen_interview_id), "")
+            head = (f"**{c.question_id} \u00b7 {esc(c.topic)}**: resolved by {esc(c.resolution.who)}: "
+                    f"{esc(chosen)}'s answer (\u201c{esc(c.resolution.reason)}\u201d)")  # fmt: skip
+        lines = [
+            f"- **{esc(a.interviewee)}** ({esc(a.role)}), "
+            f"{'N/A' if a.level is None else f'level {a.level}'}: {esc(said_text(protocol, a))}"
+            for a in c.answers
+        ]
+        blocks.append(head + "\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def conflict_choices(conflicts: list[Conflict]) -> list[tuple[str, str]]:
+    """(label, "QUESTION:INTERVIEW") for each answer of each conflict, for the assessor's choice."""
+    return [
+        (f"{c.question_id}: {a.interviewee}'s answer ({'N/A' if a.level is None else f'level {a.level}'})",
+         f"{c.question_id}:{a.interview_id}")
+        for c in conflicts for a in c.answers
+    ]  # fmt: skip
+
+
+def turn_summary(protocol: Protocol, state: InterviewState | None, messages: list[str],
+                 quick: list[str], form: list[Any]) -> dict[str, Any]:  # fmt: skip
+    """The Interview tab as data, for API clients (the last output of every interview endpoint)."""
+    if state is None:
+        return {}
+    return {
+        "interview_id": state.interview_id, "assessment_id": state.assessment_id, "revision": state.revision,
+        "phase": state.phase.value, "question": state.current, "messages": messages, "quick_replies": quick,
+        "form": [f.model_dump() for f in form], "card": card_rows(protocol, state),
+        "open_questions": [q for q in state.order if q not in state.confirmed and q not in state.na],
+    }  # fmt: skip
 
 
 def chat_messages(lines: list[str]) -> list[dict[str, str]]:

@@ -1,0 +1,280 @@
+"""The Interview tab: its components, and one service call per event (no logic here).
+
+Per-user state is the interview state in ``gr.State``; the interview id is also written into the page URL
+(``?interview=N``) so a reload or a server restart resumes from the database, with the whole chat. Every event a
+client needs has a stable ``api_name`` (see the README's API section); an error from the service becomes a
+``gr.Error`` sentence and leaves the session as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import AssistantError
+from assistant.interview import FormField, InterviewState
+from assistant.service import AssessmentService, Turn
+from assistant.ui.views import (
+    CARD_HEADERS,
+    card_field_ids,
+    card_rows,
+    chat_messages,
+    passages_markdown,
+    progress_markdown,
+    question_choices,
+    question_panel,
+    turn_summary,
+)
+
+N_SLOTS = 8  # a follow-up form asks for at most this many fields at once (the protocol's questions have <= 7)
+DONT_KNOW = "Don't know"
+NO_INTERVIEW = "Start an interview (or resume one) first: there is no interview in this session."
+SET_URL_JS = """(id) => {
+  if (id) { const u = new URL(window.location); u.searchParams.set('interview', id);
+            window.history.replaceState(null, '', u); }
+  return [];
+}"""
+COMMAND_BUTTONS = [
+    ("Skip", "skip"),
+    ("Back", "back"),
+    ("N/A", "n/a"),
+    ("Why this question?", "why"),
+    ("How would this score?", "score"),
+    ("Pause", "pause"),
+    ("Resume", "resume"),
+]
+CSS = """
+#card table { font-size: 0.9em; }
+#interview-form .form-slot { margin-bottom: 0; }
+"""
+
+
+def service_call(fn: Any, *args: Any) -> Any:
+    """Call the service; its errors become a sentence for the user (the session is left as it was)."""
+    try:
+        return fn(*args)
+    except AssistantError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+
+
+def slot_kind(field: FormField | None) -> str | None:
+    if field is None:
+        return None
+    return ("multi" if field.multi else "choice") if field.options else "text"
+
+
+class InterviewTab:
+    def __init__(self, service: AssessmentService) -> None:
+        self.service = service
+        self.protocol = service.protocol
+
+    # --- what the tab shows after a turn -------------------------------------------------------------------------
+    def outputs(self, turn: Turn | None, chat: list[dict[str, str]], keep_text: str = "") -> tuple[Any, ...]:
+        state = turn.state if turn else None
+        progress = self.service.engine.progress(state) if state else {}
+        if turn is not None:
+            chat = [*chat, *chat_messages(turn.messages)]
+        guidance: Any = gr.skip()
+        if turn is not None and turn.guidance is not None:
+            guidance = "#### Guidance\n\n" + passages_markdown(turn.guidance)
+        elif state is not None and state.current:
+            guidance = "#### Guidance\n\n" + passages_markdown(self.service.guidance(state.current))
+        quick = turn.quick_replies if turn else []
+        form = turn.form[:N_SLOTS] if turn else []
+        jump = question_choices(self.protocol, state)
+        slots: list[Any] = []
+        for i in range(N_SLOTS):
+            field = form[i] if i < len(form) else None
+            kind = slot_kind(field)
+            label = field.label if field else ""
+            prompt = field.prompt if field else ""
+            choices = [*field.options, DONT_KNOW] if field else []
+            slots += [
+                gr.update(visible=kind == "choice", label=label, info=prompt, choices=choices if kind == "choice"
+                          else [], value=None),
+                gr.update(visible=kind == "multi", label=label, info=prompt, choices=choices if kind == "multi"
+                          else [], value=[]),
+                gr.update(visible=kind == "text", label=label, info=prompt, value="",
+                          placeholder="Type your answer, or leave empty if you don't know"),
+            ]  # fmt: skip
+        return (
+            chat,
+            keep_text,
+            state.model_dump(mode="json") if state else None,
+            state.interview_id if state else 0,
+            question_panel(self.protocol, state),
+            progress_markdown(self.protocol, state, progress),
+            card_rows(self.protocol, state),
+            guidance,
+            gr.update(choices=quick, value=None, visible=bool(quick)),
+            gr.update(choices=jump, value=state.current if state else None, visible=bool(jump)),
+            gr.update(visible=bool(form)),
+            [f.model_dump() for f in form],
+            *slots,
+            turn_summary(self.protocol, state, turn.messages if turn else [], quick, form),
+        )
+
+    # --- events: one service call each ---------------------------------------------------------------------------
+    def _state(self, raw: dict[str, Any] | None) -> InterviewState:
+        if not raw:
+            raise gr.Error(NO_INTERVIEW, print_exception=False)
+        return InterviewState.model_validate(raw)
+
+    def start(self, site: str, name: str, role: str) -> tuple[Any, ...]:
+        turn: Turn = service_call(self.service.start_interview, site or "", name or "", role or "")
+        return self.outputs(turn, [])
+
+    def resume(self, interview_id: float | None) -> tuple[Any, ...]:
+        if not interview_id:
+            raise gr.Error("Pick an interview from the list to resume it.", print_exception=False)
+        turn: Turn = service_call(self.service.resume_interview, int(interview_id))
+        return self.outputs(turn, turn.transcript)
+
+    def on_load(self, request: gr.Request) -> tuple[Any, ...]:
+        raw = request.query_params.get("interview") if request else None
+        if raw and raw.isdigit():
+            try:
+                turn = self.service.resume_interview(int(raw))
+            except AssistantError as exc:
+                gr.Warning(str(exc))
+                return self.outputs(None, [])
+            return self.outputs(turn, turn.transcript)
+        return self.outputs(None, [])
+
+    def send(self, message: str, state: dict[str, Any] | None, chat: list[dict[str, str]] | None) -> tuple[Any, ...]:
+        current = self._state(state)
+        if not (message or "").strip():
+            raise gr.Error("Type an answer first, or use one of the buttons.", print_exception=False)
+        turn: Turn = service_call(self.service.turn, current, message)
+        return self.outputs(turn, [*(chat or []), {"role": "user", "content": turn.said}], keep_text=turn.kept_text)
+
+    def confirm(self, state: dict[str, Any] | None, chat: list[dict[str, str]] | None) -> tuple[Any, ...]:
+        return self.send("confirm", state, chat)
+
+    def submit_form(self, values: dict[str, Any] | None, state: dict[str, Any] | None,
+                    chat: list[dict[str, str]] | None) -> tuple[Any, ...]:  # fmt: skip
+        current = self._state(state)
+        if not isinstance(values, dict) or not values:
+            raise gr.Error("Send the form's answers as {field id or label: value}; "
+                           "'Don't know' leaves a field not stated.", print_exception=False)  # fmt: skip
+        turn: Turn = service_call(self.service.submit_form, current, values)
+        return self.outputs(turn, [*(chat or []), {"role": "user", "content": turn.said}])
+
+    def send_form(self, spec: list[dict[str, Any]], state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
+                  *slot_values: Any) -> tuple[Any, ...]:  # fmt: skip
+        """The form's button: the value of each shown control ("Don't know" when left empty)."""
+        values: dict[str, Any] = {}
+        for i, raw in enumerate(spec or []):
+            field = FormField.model_validate(raw)
+            choice, several, typed = slot_values[3 * i : 3 * i + 3]
+            kind = slot_kind(field)
+            if kind == "multi":
+                values[field.id] = DONT_KNOW if not several or DONT_KNOW in several else list(several)
+            elif kind == "choice":
+                values[field.id] = choice or DONT_KNOW
+            else:
+                values[field.id] = (typed or "").strip() or DONT_KNOW
+        return self.submit_form(values, state, chat)
+
+    def save_edits(self, rows: Any, state: dict[str, Any] | None, chat: list[dict[str, str]] | None) -> tuple[Any, ...]:
+        current = self._state(state)
+        shown, ids = card_rows(self.protocol, current), card_field_ids(self.protocol, current)
+        table = rows.values.tolist() if hasattr(rows, "values") else (rows or [])
+        if isinstance(table, dict):  # an API client may send {"headers": [...], "data": [...]}
+            table = table.get("data", [])
+        edits = {
+            ids[i]: str(row[1]).strip()
+            for i, row in enumerate(table)
+            if i < len(ids) and len(row) > 1 and row[1] is not None and str(row[1]).strip() not in ("", shown[i][1])
+        }
+        if not edits:
+            gr.Info("Nothing changed on the card: edit a value in the value column first.")
+            return self.outputs(Turn(state=current, messages=[]), chat or [])
+        turn: Turn | None = service_call(self.service.apply_edits, current, edits)
+        assert turn is not None
+        said = [{"role": "user", "content": f"edit {k} = {v}"} for k, v in edits.items()]
+        return self.outputs(turn, [*(chat or []), *said])
+
+    # --- layout and wiring ---------------------------------------------------------------------------------------
+    def resume_choices(self) -> list[tuple[str, int]]:
+        return [(f"#{i['id']} {i['site']} · {i['interviewee']} ({i['role']})", i["id"])
+                for i in self.service.interviews()]  # fmt: skip
+
+    def build(self) -> None:
+        """The tab's components (call inside ``gr.Tab``) and its events; ``app.load`` is wired by ``wire_load``."""
+        self.state = gr.State(None)
+        self.form_spec = gr.State([])
+        self.interview_id = gr.Number(value=0, visible=False, precision=0, elem_id="interview-id")
+        with gr.Row():
+            site = gr.Textbox(label="Site", placeholder="e.g. Harford tablet plant", scale=2, min_width=160)
+            name = gr.Textbox(label="Your name", scale=2, min_width=160)
+            role = gr.Dropdown(choices=self.service.roles(), value="qa_head", label="Your role", scale=2,
+                               min_width=160)  # fmt: skip
+            start_btn = gr.Button("Start interview", variant="primary", scale=1, min_width=120)
+        with gr.Row():
+            self.pick = pick = gr.Dropdown(choices=[], label="Or resume an interview", scale=4, min_width=200,
+                                             allow_custom_value=True)  # an API client passes any interview id
+            resume_btn = gr.Button("Resume", scale=1, min_width=120)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chat = gr.Chatbot(label="Interview", height=460, elem_id="chat")
+                quick = gr.Radio(choices=[], label="Quick replies", visible=False, elem_id="quick")
+                with gr.Group(visible=False, elem_id="interview-form") as form_box:
+                    gr.Markdown("**A few more details.** Answer what you know; leave the rest as *Don't know*.",
+                                padding=True)  # fmt: skip
+                    slots: list[Any] = []
+                    for i in range(N_SLOTS):
+                        slots += [
+                            gr.Radio(choices=[], visible=False, elem_id=f"form-{i}-choice", elem_classes="form-slot"),
+                            gr.CheckboxGroup(choices=[], visible=False, elem_id=f"form-{i}-multi",
+                                             elem_classes="form-slot"),
+                            gr.Textbox(visible=False, lines=1, elem_id=f"form-{i}-text", elem_classes="form-slot"),
+                        ]  # fmt: skip
+                    form_btn = gr.Button("Send answers", variant="primary", elem_id="send-form")
+                with gr.Row():
+                    text = gr.Textbox(label="Your answer", placeholder="Answer in your own words", lines=2, scale=5,
+                                      min_width=200, elem_id="answer-box")  # fmt: skip
+                    send_btn = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
+                with gr.Row():
+                    buttons = [gr.Button(label, size="sm", min_width=60) for label, _ in COMMAND_BUTTONS]
+            with gr.Column(scale=2, min_width=320):
+                jump = gr.Dropdown(choices=[], label="Questions (pick one to go to it)", visible=False,
+                                   elem_id="jump")  # fmt: skip
+                question = gr.Markdown(question_panel(self.protocol, None))
+                progress = gr.Markdown()
+                card = gr.Dataframe(headers=CARD_HEADERS, label="Your answer as I understood it (edit a value, "
+                                    "then Save edits)", interactive=True, wrap=True, elem_id="card",
+                                    column_widths=["30%", "30%", "40%"])  # fmt: skip
+                with gr.Row():
+                    edit_btn = gr.Button("Save edits", size="sm", elem_id="save-edits")
+                    confirm_btn = gr.Button("Confirm answer", variant="primary", size="sm", elem_id="confirm")
+                guidance = gr.Markdown()
+            form_values = gr.JSON(visible=False)
+            form_api = gr.Button(visible=False)
+            api_turn = gr.JSON(visible=False)
+
+        outputs = [chat, text, self.state, self.interview_id, question, progress, card, guidance, quick, jump,
+                   form_box, self.form_spec, *slots, api_turn]  # fmt: skip
+        private: dict[str, Any] = {"api_visibility": "private"}
+        for event in (
+            start_btn.click(self.start, [site, name, role], outputs, api_name="start_interview"),
+            resume_btn.click(self.resume, [pick], outputs, api_name="resume_interview"),
+        ):
+            event.then(lambda: gr.update(choices=self.resume_choices()), None, pick, **private)
+            event.then(None, [self.interview_id], None, js=SET_URL_JS, **private)
+        gr.on([send_btn.click, text.submit], self.send, [text, self.state, chat], outputs, api_name="send")
+        quick.input(self.send, [quick, self.state, chat], outputs, **private)
+        jump.input(lambda q, s, c: self.send(f"go to {q}", s, c), [jump, self.state, chat], outputs, **private)
+        for button, (_, command) in zip(buttons, COMMAND_BUTTONS, strict=True):
+            button.click(lambda s, c, cmd=command: self.send(cmd, s, c), [self.state, chat], outputs, **private)
+        confirm_btn.click(self.confirm, [self.state, chat], outputs, api_name="confirm")
+        edit_btn.click(self.save_edits, [card, self.state, chat], outputs, api_name="save_edits")
+        form_btn.click(self.send_form, [self.form_spec, self.state, chat, *slots], outputs, **private)
+        form_api.click(self.submit_form, [form_values, self.state, chat], outputs, api_name="submit_form")
+        self.outputs_list = outputs
+
+    def wire_load(self, app: gr.Blocks) -> None:
+        """On page load: resume the interview in the URL, and list the interviews as they are now."""
+        app.load(self.on_load, None, self.outputs_list, api_visibility="private")
+        app.load(lambda: gr.update(choices=self.resume_choices()), None, self.pick, api_visibility="private")

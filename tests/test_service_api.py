@@ -1,0 +1,65 @@
+"""The README's gradio_client example, run as written against a served app (real model, Chroma, SQLite)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import REPO_ROOT
+from tests.test_browser import Server, free_port
+from tests.test_ui import said_lines
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(tmp_path / "data", free_port())
+    srv.data_dir.mkdir()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def readme_example() -> str:
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text.split("## The app's API (gradio_client)", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, "the README's API section has no python example"
+    return match.group(1)
+
+
+def test_the_readme_client_example_runs_a_short_interview(server: Server) -> None:
+    code = readme_example().replace("http://127.0.0.1:7860/", server.url)
+    out = io.StringIO()
+    scope: dict[str, object] = {}
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - our own README, run as documented
+    printed = out.getvalue()
+    assert "MC-01" in printed
+    assert "**Overall" in printed
+    turn = scope["turn"]
+    assert isinstance(turn, dict)
+    assert turn["question"] == "MC-02"
+    client = scope["client"]
+    again = client.predict(turn["interview_id"], api_name="/resume_interview")  # type: ignore[attr-defined]
+    chat = said_lines(again[0], "user") + said_lines(again[0], "assistant")
+    assert "confirm" in chat
+    assert any("MC-01" in m for m in chat)
+
+
+def test_a_call_without_an_interview_is_a_sentence(server: Server) -> None:
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False)
+    with pytest.raises(Exception, match="Start an interview"):
+        client.predict("hello", api_name="/send")
+    with pytest.raises(Exception, match="Start an interview"):
+        client.predict(api_name="/confirm")
+    with pytest.raises(Exception, match="Pick an interview"):
+        client.predict(0, api_name="/resume_interview")
