@@ -220,14 +220,15 @@ FACT_YES = [
     "yes", "Yes.", "y", "YES", "yep", "yeah we do", "Yes, but not for sterile products", "Yes - two CMOs",
     "correct", "true", "sure", "absolutely", "of course", "we do", "We do, for stability testing", "we have",
     "We use two contract labs", "We rely on a CMO for packaging", "they do", "it is", "there are three",
-    "That's right", "Yes we do.",
+    "That's right", "Yes we do.", "We outsource stability testing", "Affirmative",
 ]  # fmt: skip
 FACT_NO = [
     "no", "No.", "n", "NO", "nope", "nah", "No, we do everything in house", "no we don't", "not", "Not really",
     "Not at all", "none", "None.", "we have none", "We have no contractors", "we do not",
     "we do not use contract organisations", "We don't", "we dont", "we don\u2019t outsource anything",
     "We never outsource", "never", "There are none", "Nothing is outsourced", "It does not", "absolutely not",
-    "of course not", "I don't think so", "They don't", "false",
+    "of course not", "I don't think so", "They don't", "false", "Not that I know of", "We use no contractors",
+    "I believe not", "Nope, all in house",
 ]  # fmt: skip
 FACT_UNSURE = [
     "not sure", "Not sure.", "I'm not sure", "don't know", "I don't know", "I do not know", "no idea",
