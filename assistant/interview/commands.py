@@ -74,7 +74,7 @@ def match_edit(fields: list[AnswerField], text: str) -> tuple[AnswerField, str] 
     if not verb:
         return None
     rest = verb.group(1)
-    names = sorted(((name, f) for f in fields for name in {f.id, f.label}), key=lambda p: -len(p[0]))
+    names = sorted(((name, f) for f in fields for name in (f.id, f.label)), key=lambda p: -len(p[0]))
     for name, field in names:
         if not rest.lower().startswith(name.lower()):
             continue
@@ -84,11 +84,6 @@ def match_edit(fields: list[AnswerField], text: str) -> tuple[AnswerField, str] 
             if value:
                 return field, value
     return None
-
-
-def starts_with_edit(text: str) -> bool:
-    """Whether the message begins with the literal word "edit" (then it is never taken as an answer)."""
-    return EDIT_WORD.match(text) is not None
 
 
 def is_question(text: str) -> bool:
