@@ -173,6 +173,35 @@ def test_a_version_collision_is_retried_not_lost(store: Store, monkeypatch: pyte
     assert [t["text"] for t in store.transcript(iid)] == [f"hello {iid}", "t"]
 
 
+def test_writers_confirming_one_question_at_once_each_get_a_version(store: Store) -> None:
+    import threading
+
+    interviews = [new_interview(store, who=f"P{n}") for n in range(8)]
+    barrier = threading.Barrier(len(interviews))
+    errors: list[BaseException] = []
+
+    def confirm(iid: int) -> None:
+        try:
+            barrier.wait()
+            for rev in range(3):
+                answer = {"question_id": "MC-01", "texts": [f"{iid}-{rev}"], "values": {}}
+                store.commit_turn(iid, rev, "{}", [{"kind": "confirm", "question_id": "MC-01", "answer": answer}],
+                                  f"P{iid}", NOW, [("user", f"{iid}-{rev}")])  # fmt: skip
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=confirm, args=(iid,)) for _, iid in interviews]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    history = store.answer_history(interviews[0][0], "MC-01")
+    assert sorted(h["version"] for h in history) == list(range(1, 25))
+    assert len({h["interview_id"] for h in history}) == 8
+    assert len(store.confirmed_answers(interviews[0][0])) == 8  # one current answer per interviewee
+
+
 def test_a_corrupt_database_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.sqlite3"
     path.write_bytes(b"this is not a database" * 100)

@@ -45,9 +45,11 @@ COMMAND_BUTTONS = [
     ("Resume", "resume"),
 ]
 CSS = """
-#card table { font-size: 0.9em; }
-#interview-form .form-slot { margin-bottom: 0; }
-"""
+#card td, #card th, #card td *, #card th *, #card .body-cell, #card .body-cell * {
+  font-family: var(--font) !important; word-break: normal !important; overflow-wrap: break-word !important;
+  hyphens: auto;
+}
+"""  # the answer card reads as text (Gradio's table default is monospace, broken mid-word on a phone)
 
 
 def service_call(fn: Any, *args: Any) -> Any:
@@ -245,7 +247,7 @@ class InterviewTab:
                 progress = gr.Markdown()
                 card = gr.Dataframe(headers=CARD_HEADERS, label="Your answer as I understood it (edit a value, "
                                     "then Save edits)", interactive=True, wrap=True, elem_id="card",
-                                    column_widths=["30%", "30%", "40%"])  # fmt: skip
+                                    column_widths=["32%", "28%", "40%"], max_height=900)  # fmt: skip
                 with gr.Row():
                     edit_btn = gr.Button("Save edits", size="sm", elem_id="save-edits")
                     confirm_btn = gr.Button("Confirm answer", variant="primary", size="sm", elem_id="confirm")

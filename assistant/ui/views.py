@@ -16,7 +16,7 @@ from assistant.retrieval.index import NO_STRONG_GUIDANCE
 from assistant.retrieval.models import Passage
 from assistant.rubric import SiteProfile
 
-CARD_HEADERS = ["field", "value (edit here)", "from your answer"]
+CARD_HEADERS = ["field", "value", "from your answer"]
 
 
 def esc(text: str) -> str:
