@@ -152,7 +152,7 @@ class InterviewFlow:
                 extracted = self._extract(state, message)
             except UnreadableAnswer:
                 again = self.engine.resume(state)
-                unread = Step(state=state, messages=[UNREADABLE], quick_replies=again.quick_replies)
+                unread = Step(state=state, messages=[UNREADABLE], quick_replies=again.quick_replies, form=again.form)
                 turn = self._commit(state, unread, message)
                 turn.kept_text = message
                 return turn

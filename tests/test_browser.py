@@ -1,11 +1,12 @@
 """End to end in Debian's chromium, driven by Python playwright, against the served app (real model, Chroma, SQLite):
-start an assessment, answer two questions in free text, correct an extracted field, confirm, reload the page and
-resume at the right question, restart the server and resume again, and see the profile."""
+start an assessment, answer in free text and in the follow-up form, keep the session on a no-change "Save edits",
+correct a field, confirm, reload and restart with the whole chat back, see the profile; two interviewees in two
+browser contexts answer one question differently, both answers stay, and the conflict is shown and resolved.
+Set SCREENSHOT_DIR to keep screenshots of the form and the card at 1280 and 390 px wide."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,8 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
+expect.set_options(timeout=30_000)
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -72,7 +75,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.fixture
-def page() -> Iterator[object]:
+def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: `make test` installs Debian's chromium; run it, or apt-get install chromium"
@@ -81,10 +84,17 @@ def page() -> Iterator[object]:
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        pg = browser.new_page()
-        pg.set_default_timeout(30_000)
-        yield pg
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
 
 
 def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -97,54 +107,186 @@ def wait_chat(page, text: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_text(text).last.wait_for()
 
 
+def chat_text(page) -> str:  # type: ignore[no-untyped-def]
+    return str(page.locator("#chat").first.inner_text())
+
+
+def shoot(page, name: str, element: str | None = None, view: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """A screenshot under SCREENSHOT_DIR (default: not kept): one element, the screen scrolled to ``view``, or the
+    whole page."""
+    keep = os.environ.get("SCREENSHOT_DIR")
+    if not keep:
+        return
+    Path(keep).mkdir(parents=True, exist_ok=True)
+    if element:
+        page.locator(element).first.scroll_into_view_if_needed()
+        page.locator(element).first.screenshot(path=str(Path(keep) / name))
+    elif view:
+        page.locator(view).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(Path(keep) / name))
+    else:
+        page.screenshot(path=str(Path(keep) / name), full_page=True)
+
+
+def start(page, server: Server, site: str, name: str, role: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url)
+    page.get_by_label("Site").fill(site)
+    page.get_by_label("Your name").fill(name)
+    if role:
+        page.get_by_label("Your role").click()
+        page.get_by_role("option", name=role).click()
+    page.get_by_role("button", name="Start interview").click()
+
+
+def fill_form(page, typed: str = "2025 quality scorecard") -> None:  # type: ignore[no-untyped-def]
+    """Answer every field of the open follow-up form: Yes (or Every quarter, or the first option), the first two
+    options where several are allowed, the typed text."""
+    for i in range(8):
+        choice = page.locator(f"#form-{i}-choice").first
+        if choice.is_visible():
+            labels = choice.locator("label")
+            for wanted in ("Yes", "Every quarter"):
+                if labels.filter(has_text=wanted).count():
+                    labels.filter(has_text=wanted).first.click()
+                    break
+            else:
+                labels.first.click()
+        several = page.locator(f"#form-{i}-multi").first
+        if several.is_visible():
+            for label in several.locator("label").all()[:2]:
+                label.click()
+        text = page.locator(f"#form-{i}-text textarea, #form-{i}-text input").first
+        if text.is_visible():
+            text.fill(typed)
+
+
+RICH = ("We have written quality objectives with measurable targets. Leadership reviews them every quarter, and "
+        "they are cascaded to departments and teams.")  # fmt: skip
+
+
 def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     outside: list[str] = []  # the page must not fetch anything from elsewhere (fonts, analytics, CDNs)
     page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else
             outside.append(r.url))  # fmt: skip
-    page.goto(server.url)
-    page.get_by_label("Site").fill("Harford tablet plant")
-    page.get_by_label("Your name").fill("Ann Lee")
-    page.get_by_role("button", name="Start interview").click()
+    start(page, server, "Harford tablet plant", "Ann Lee")
     wait_chat(page, "quick questions about the site")
     for answer, prompt_after in (("no", "several manufacturing sites"), ("no", "computerised control"),
                                  ("yes", "MC-01")):  # fmt: skip
         say(page, answer)
         wait_chat(page, prompt_after)
     assert "interview=" in page.url
+    page.get_by_label("Or resume an interview").click()  # the list knows the interview just started
+    page.get_by_role("option", name="Harford tablet plant · Ann Lee").first.wait_for()
+    page.keyboard.press("Escape")
 
-    say(page, "We have written quality objectives with measurable targets. Leadership reviews them every quarter, "
-              "and they are cascaded to departments and teams. They are linked to our business plan. "
-              "See the 2025 quality scorecard.")  # fmt: skip
+    say(page, RICH)
+    page.locator("#send-form").wait_for()  # the follow-up form: one control per missing field
+    assert page.get_by_text("Don't know").count() > 0
+    shoot(page, "interview-form-1280.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "interview-form-390.png", view="#quick")
+    shoot(page, "form-390.png", "#interview-form")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    fill_form(page)
+    page.locator("#send-form").click()
     wait_chat(page, "Here is what I understood for MC-01")
+    card = page.locator("#card").first
+    expect(card).to_contain_text("Leadership review of progress")  # fields and values by their labels, never ids
+    expect(card).to_contain_text("Every quarter")
+    assert "quarterly" not in card.inner_text()
+    assert "review_frequency" not in card.inner_text()
+    shoot(page, "card-1280.png", "#card")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "interview-card-390.png", view="#jump")
+    shoot(page, "card-390.png", "#card")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    chat = chat_text(page)
+    page.locator("#save-edits").click()  # nothing changed on the card: the session stays as it is
+    page.get_by_text("Nothing changed on the card").first.wait_for()
+    assert chat_text(page) == chat
+    assert "quick questions about the site" in chat
     say(page, "edit review_frequency = monthly")
-    wait_chat(page, "Set Leadership review of progress to monthly")
+    wait_chat(page, "Leadership review of progress from Every quarter to Every month")
     page.locator("#confirm").click()
     wait_chat(page, "Saved MC-01")
     wait_chat(page, "MC-02")
 
     say(page, "Quality decisions go to the QA head. We documented 3 cases last year where we held batches despite "
               "delivery pressure, recorded in the deviation system.")  # fmt: skip
-    page.get_by_text("Noted:").last.wait_for()
+    page.locator("#send-form").or_(page.get_by_text("Here is what I understood for MC-02")).first.wait_for()
 
     page.reload()
     wait_chat(page, "Welcome back: we stopped here.")
+    page.get_by_text("Saved MC-01").first.wait_for()  # the whole chat is back, not only the last question
+    for earlier in ("quick questions about the site", "We have written quality objectives with measurable targets",
+                    "edit review_frequency = monthly", "Quality decisions go to the QA head"):  # fmt: skip
+        assert earlier in chat_text(page)
     assert page.get_by_text("MC-02").count() > 0
 
     server.stop()
     server.start()
     page.reload()
     wait_chat(page, "Welcome back: we stopped here.")
+    page.get_by_text("Saved MC-01").first.wait_for()
     assert page.get_by_text("MC-02").count() > 0
 
     page.get_by_role("tab", name="Results").click()
     page.get_by_text("Overall").first.wait_for()
-    shot = tmp_path / "results.png"
-    page.screenshot(path=str(shot), full_page=True)
-    keep = os.environ.get("SCREENSHOT_DIR")
-    if keep:
-        shutil.copy(shot, Path(keep) / "results.png")
+    shoot(page, "results.png")
     summary = page.get_by_text("MC-01 · Quality objectives").first
     summary.wait_for()
     assert "level" in summary.inner_text()
     assert page.get_by_text("Management Commitment to Quality").count() > 0
     assert outside == []
+
+
+def test_two_interviewees_answer_differently_and_both_are_heard(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    qa = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    prod = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    for pg in (qa, prod):
+        pg.set_default_timeout(30_000)
+    start(qa, server, "Corvane", "Ann QA")
+    wait_chat(qa, "quick questions about the site")
+    for answer, prompt_after in (("no", "several manufacturing sites"), ("no", "computerised control"),
+                                 ("no", "MC-01")):  # fmt: skip
+        say(qa, answer)
+        wait_chat(qa, prompt_after)
+    say(qa, RICH)
+    qa.locator("#send-form").wait_for()
+    fill_form(qa, typed="QA objectives register R-2025")
+    qa.locator("#send-form").click()
+    wait_chat(qa, "Here is what I understood for MC-01")
+    qa.locator("#confirm").click()
+    wait_chat(qa, "Saved MC-01")
+
+    start(prod, server, "Corvane", "Sam Sitehead", "Site head / general manager")
+    wait_chat(prod, "MC-01")  # the site facts are known: straight to the questions
+    assert prod.get_by_text("register R-2025").count() == 0  # a colleague's answer is never shown here
+    say(prod, "We have some quality objectives, but they are not measurable and nobody reviews them.")
+    prod.locator("#send-form").or_(prod.get_by_text("Here is what I understood for MC-01")).first.wait_for()
+    if prod.locator("#send-form").is_visible():
+        prod.locator("#send-form").click()  # nothing picked: every field "Don't know"
+    wait_chat(prod, "Here is what I understood for MC-01")
+    assert prod.get_by_text("register R-2025").count() == 0
+    prod.locator("#confirm").click()
+    wait_chat(prod, "Saved MC-01")
+
+    prod.set_viewport_size({"width": 1280, "height": 900})  # at 390 px the other tabs sit in the tab bar's menu
+    prod.get_by_role("tab", name="Results").click()
+    conflicts = prod.locator("#conflicts").first
+    expect(conflicts).to_contain_text("MC-01 · Quality objectives")
+    text = conflicts.inner_text()
+    assert "Ann QA" in text
+    assert "Sam Sitehead" in text
+    assert "open" in text
+    shoot(prod, "conflict-results.png", "#conflicts")
+    qa.get_by_role("tab", name="Results").click()  # the assessor resolves it (here from the QA head's tab)
+    expect(qa.locator("#conflicts").first).to_contain_text("Sam Sitehead")
+    qa.get_by_label("Use this answer").click()
+    qa.get_by_role("option", name="MC-01: Ann QA's answer").first.click()
+    qa.get_by_label("Your name (assessor)").fill("Dana Assessor")
+    qa.get_by_label("Reason (goes in the audit log)").fill("The QA head showed the 2025 scorecard.")
+    qa.locator("#resolve").click()
+    expect(qa.locator("#conflicts").first).to_contain_text("resolved by Dana Assessor")
+    assert "Sam Sitehead" in qa.locator("#conflicts").first.inner_text()  # both answers stay listed

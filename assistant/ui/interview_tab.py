@@ -247,7 +247,7 @@ class InterviewTab:
                 progress = gr.Markdown()
                 card = gr.Dataframe(headers=CARD_HEADERS, label="Your answer as I understood it (edit a value, "
                                     "then Save edits)", interactive=True, wrap=True, elem_id="card",
-                                    column_widths=["32%", "28%", "40%"], max_height=900)  # fmt: skip
+                                    column_widths=["34%", "36%", "30%"], max_height=900)  # fmt: skip
                 with gr.Row():
                     edit_btn = gr.Button("Save edits", size="sm", elem_id="save-edits")
                     confirm_btn = gr.Button("Confirm answer", variant="primary", size="sm", elem_id="confirm")
