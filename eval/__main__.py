@@ -2,7 +2,7 @@
 
 import sys
 
-USAGE = "usage: python -m eval retrieval | extraction [--errors] | bench"
+USAGE = "usage: python -m eval retrieval | extraction [--errors] [--dev] | calibrate | dialogue | bench"
 
 
 def main(argv: list[str]) -> int:
@@ -14,10 +14,18 @@ def main(argv: list[str]) -> int:
         from eval.bench import main as bench
 
         return bench()
+    if argv[:1] == ["calibrate"]:
+        from eval.calibrate import main as calibrate
+
+        return calibrate()
+    if argv[:1] == ["dialogue"]:
+        from eval.dialogue import main as dialogue
+
+        return dialogue()
     if argv[:1] == ["extraction"]:
         from eval.extraction import main as extraction
 
-        return extraction(show_errors="--errors" in argv)
+        return extraction(show_errors="--errors" in argv, dev_only="--dev" in argv)
     print(USAGE, file=sys.stderr)
     return 2
 

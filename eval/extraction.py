@@ -1,14 +1,22 @@
-"""Extraction evaluation: the default (rules) extractor against eval/extraction_gold.jsonl.
+"""Extraction evaluation: the default (rules) extractor against the gold answers.
 
-Prints, per split (dev: what the extractor was tuned on; test: held out): field accuracy by type (a field is right
-when the extracted value equals the gold value, "not stated" included), accuracy on the fields the gold states,
-the invention rate (a value where the gold says not stated), exact-answer match (every field right), level agreement
-(the rubric on extracted values vs on gold values) and the rate of values without a verbatim supporting span.
+Splits are by QUESTION, assigned by a hash of the question id (``split_of``), so they cannot drift and a test
+question is never seen while tuning: ``dev`` (about 60% of the questions: tune here, look at its errors) and ``test``
+(the other questions of ``extraction_gold.jsonl``: figures only). ``fresh`` is ``extraction_fresh.jsonl``, answers
+written after the extractor was frozen, by someone who did not look at it: figures only.
+
+Per split it prints precision (share of proposed values that are right), recall on stated fields (share of the fields
+the gold states that come out right), the invention rate (a value where the gold says not stated), field accuracy
+(not stated included) by type, level agreement exact and within one (the rubric on extracted vs gold values), the
+share of values without a verbatim span, and the expected calibration error of the confidences. Per-case results go
+to ``eval/results/<git sha>/extraction-<split>.jsonl`` so two runs can be compared case by case.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -21,12 +29,29 @@ from eval.metrics import percentile
 
 EVAL_DIR = Path(__file__).parent
 GOLD = EVAL_DIR / "extraction_gold.jsonl"
+FRESH = EVAL_DIR / "extraction_fresh.jsonl"
+RESULTS = EVAL_DIR / "results"
+TEST_SHARE = 40  # percent of the questions held out as test
+
+
+def split_of(question_id: str) -> str:
+    """dev or test, from a hash of the question id: stable, and independent of the cases' order or ids."""
+    bucket = int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 100
+    return "test" if bucket < TEST_SHARE else "dev"
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def stated(value: Any) -> bool:
+    return value not in (None, [])
 
 
 def same(field: AnswerField, got: Any, gold: Any) -> bool:
-    if gold is None or gold == []:
-        return got is None or got == []
-    if got is None:
+    if not stated(gold):
+        return not stated(got)
+    if not stated(got):
         return False
     t = field.type
     if t is FieldType.PERCENTAGE:
@@ -42,16 +67,34 @@ def same(field: AnswerField, got: Any, gold: Any) -> bool:
     return bool(got == gold)
 
 
+def calibration_error(pairs: list[tuple[float, bool]], bins: int = 10) -> float:
+    """Expected calibration error: the mean |confidence - accuracy| over equal-width confidence bins, weighted by
+    the share of values in each bin."""
+    if not pairs:
+        return float("nan")
+    total = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [(c, ok) for c, ok in pairs if low <= c < high or (b == bins - 1 and c == 1.0)]
+        if inside:
+            conf = sum(c for c, _ in inside) / len(inside)
+            acc = sum(ok for _, ok in inside) / len(inside)
+            total += len(inside) / len(pairs) * abs(conf - acc)
+    return round(total, 3)
+
+
 def evaluate(protocol: Protocol, extractor: Extractor, cases: list[dict[str, Any]]) -> dict[str, Any]:
-    by_type: dict[str, list[bool]] = defaultdict(list)
-    stated: list[bool] = []
-    invented: list[bool] = []
-    exact: list[bool] = []
-    levels: list[bool] = []
+    by_type: dict[str, dict[str, list[bool]]] = defaultdict(lambda: {"all": [], "proposed": []})
+    proposed: list[bool] = []  # per proposed value: right?
+    recall: list[bool] = []  # per gold-stated field: right?
+    invented: list[bool] = []  # per gold-not-stated field: a value proposed?
+    fields_ok: list[bool] = []
+    levels_exact: list[bool] = []
+    levels_near: list[bool] = []
+    confidences: list[tuple[float, bool]] = []
     unsupported = 0
-    values = 0
     latencies: list[float] = []
-    errors: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for case in cases:
         question = protocol.question(case["question"])
         assert question is not None, case["id"]
@@ -59,86 +102,136 @@ def evaluate(protocol: Protocol, extractor: Extractor, cases: list[dict[str, Any
         answer = extractor.extract(question, case["text"])
         latencies.append((time.perf_counter() - start) * 1000)
         unsupported += len(answer.unsupported())
-        values += sum(v.value is not None for v in answer.values.values())
-        all_right = True
+        row: dict[str, Any] = {"id": case["id"], "question": question.id, "fields": {}}
         for field in question.fields:
             gold = case["fields"].get(field.id)
-            got = answer.values[field.id].value
+            value = answer.values[field.id]
+            got = value.value
             ok = same(field, got, gold)
-            by_type[str(field.type)].append(ok)
-            if gold not in (None, []):
-                stated.append(ok)
+            kind = str(field.type)
+            by_type[kind]["all"].append(ok)
+            fields_ok.append(ok)
+            if stated(got):
+                right = stated(gold) and ok
+                proposed.append(right)
+                by_type[kind]["proposed"].append(right)
+                confidences.append((value.confidence, right))
+            if stated(gold):
+                recall.append(ok)
             else:
-                invented.append(got not in (None, []))
-            if not ok:
-                all_right = False
-                errors.append({"id": case["id"], "field": field.id, "gold": gold, "got": got})
-        exact.append(all_right)
-        gold_values = {k: v for k, v in case["fields"].items() if v not in (None, [])}
-        extracted = answer.stated_values()
+                invented.append(stated(got))
+            row["fields"][field.id] = {"gold": gold, "got": got, "ok": ok, "confidence": value.confidence,
+                                       "span": value.span}  # fmt: skip
+        gold_values = {k: v for k, v in case["fields"].items() if stated(v)}
         level_gold = score_question(protocol, question, ConfirmedAnswer(question_id=question.id, values=gold_values))
-        level_got = score_question(protocol, question, ConfirmedAnswer(question_id=question.id, values=extracted))
-        levels.append(level_gold.level == level_got.level)
-    fields = [ok for oks in by_type.values() for ok in oks]
+        level_got = score_question(
+            protocol, question, ConfirmedAnswer(question_id=question.id, values=answer.stated_values())
+        )
+        levels_exact.append(level_gold.level == level_got.level)
+        levels_near.append(abs(level_gold.level - level_got.level) <= 1)
+        row["level"] = {"gold": level_gold.level, "got": level_got.level}
+        rows.append(row)
 
     def mean(xs: list[bool]) -> float:
         return round(sum(xs) / len(xs), 3) if xs else float("nan")
 
+    values = len(proposed)
     return {
         "cases": len(cases),
-        "field_accuracy": mean(fields),
-        "by_type": {t: {"accuracy": mean(v), "n": len(v)} for t, v in sorted(by_type.items())},
-        "stated_accuracy": mean(stated),
+        "precision": mean(proposed),
+        "recall_stated": mean(recall),
         "invention_rate": mean(invented),
-        "exact_answer": mean(exact),
-        "level_agreement": mean(levels),
+        "field_accuracy": mean(fields_ok),
+        "level_exact": mean(levels_exact),
+        "level_within_one": mean(levels_near),
         "unsupported_span_rate": round(unsupported / values, 4) if values else 0.0,
+        "calibration_error": calibration_error(confidences),
         "values": values,
+        "by_type": {
+            t: {"accuracy": mean(v["all"]), "precision": mean(v["proposed"]), "n": len(v["all"])}
+            for t, v in sorted(by_type.items())
+        },
         "latency_ms": {"p50": round(percentile(latencies, 50), 1), "p95": round(percentile(latencies, 95), 1)},
-        "errors": errors,
+        "rows": rows,
     }
+
+
+ROWS = [
+    ("cases", "cases"),
+    ("precision", "precision"),
+    ("recall on stated fields", "recall_stated"),
+    ("invention rate", "invention_rate"),
+    ("field accuracy", "field_accuracy"),
+    ("level agreement exact", "level_exact"),
+    ("level agreement within 1", "level_within_one"),
+    ("values without span", "unsupported_span_rate"),
+    ("calibration error (ECE)", "calibration_error"),
+]
 
 
 def report(results: dict[str, dict[str, Any]], extractor: str) -> str:
     lines = [f"Extraction evaluation, extractor {extractor}", ""]
-    header = f"{'':<26}" + "".join(f"{split:>12}" for split in results)
-    lines.append(header)
-    rows = [
-        ("cases", "cases"),
-        ("field accuracy", "field_accuracy"),
-        ("accuracy on stated fields", "stated_accuracy"),
-        ("invention rate", "invention_rate"),
-        ("exact-answer match", "exact_answer"),
-        ("level agreement", "level_agreement"),
-        ("values without span", "unsupported_span_rate"),
-    ]
-    for label, key in rows:
-        lines.append(f"{label:<26}" + "".join(f"{r[key]:>12}" for r in results.values()))
+    lines.append(f"{'':<28}" + "".join(f"{split:>16}" for split in results))
+    for label, key in ROWS:
+        lines.append(f"{label:<28}" + "".join(f"{r[key]:>16}" for r in results.values()))
     types = sorted({t for r in results.values() for t in r["by_type"]})
-    lines.append("field accuracy by type:")
+    lines.append("by type: accuracy / precision (fields)")
     for t in types:
-        cells = "".join(
-            f"{r['by_type'][t]['accuracy']:>7} (n={r['by_type'][t]['n']:>3})" if t in r["by_type"] else f"{'-':>12}"
-            for r in results.values()
-        )
-        lines.append(f"  {t:<24}{cells}")
+        cells = ""
+        for r in results.values():
+            x = r["by_type"].get(t)
+            cells += f"{x['accuracy']:>6}/{x['precision']:<5}({x['n']:>3})" if x else f"{'-':>16}"
+        lines.append(f"  {t:<26}{cells}")
     lat = next(iter(results.values()))["latency_ms"]
     lines.append(f"extraction latency per answer (first split): p50 {lat['p50']} ms, p95 {lat['p95']} ms")
     return "\n".join(lines)
 
 
-def main(show_errors: bool = False) -> int:
+def git_sha() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+                             cwd=EVAL_DIR)  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "assistant", "protocols"], capture_output=True,
+                               text=True, cwd=EVAL_DIR).stdout.strip()  # fmt: skip
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def write_rows(results: dict[str, dict[str, Any]]) -> Path:
+    folder = RESULTS / git_sha()
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, r in results.items():
+        with (folder / f"extraction-{split}.jsonl").open("w", encoding="utf-8") as out:
+            for row in r["rows"]:
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        summary = {k: v for k, v in r.items() if k != "rows"}
+        (folder / f"extraction-{split}-summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return folder
+
+
+def splits(include_fresh: bool = True) -> dict[str, list[dict[str, Any]]]:
+    cases = load_cases(GOLD)
+    out = {s: [c for c in cases if split_of(c["question"]) == s] for s in ("dev", "test")}
+    if include_fresh and FRESH.is_file():
+        out["fresh"] = load_cases(FRESH)
+    return out
+
+
+def main(show_errors: bool = False, dev_only: bool = False) -> int:
     from assistant.service import AssessmentService
     from assistant.settings import Settings
 
     service = AssessmentService(Settings())
     extractor = service.extractor
-    cases = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
-    splits = {s: [c for c in cases if c.get("split") == s] for s in ("dev", "test")}
-    splits["all"] = cases
-    results = {s: evaluate(service.protocol, extractor, cs) for s, cs in splits.items() if cs}
+    chosen = {s: cs for s, cs in splits().items() if cs and (s == "dev" or not dev_only)}
+    results = {s: evaluate(service.protocol, extractor, cs) for s, cs in chosen.items()}
     print(report(results, extractor.name))
-    if show_errors:
-        for e in results["dev"]["errors"]:
-            print(json.dumps(e, ensure_ascii=False))
+    print(f"per-case results: {write_rows(results)}")
+    if show_errors:  # the dev split only: test and fresh errors are never shown
+        for row in results["dev"]["rows"]:
+            for fid, f in row["fields"].items():
+                if not f["ok"]:
+                    print(json.dumps({"id": row["id"], "field": fid, "gold": f["gold"], "got": f["got"],
+                                      "conf": f["confidence"], "span": f["span"]}, ensure_ascii=False))  # fmt: skip
     return 0

@@ -7,15 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.extraction.parsers import find_evidence, find_frequencies, find_numbers, find_percentages
-from assistant.extraction.rules import RulesExtractor
+from assistant.extraction.rules import ExtractionConfig, RulesExtractor
 from assistant.protocol import Protocol, load_protocol
 from assistant.retrieval.embeddings import HashEmbedder
 from tests.conftest import ACTIVE_DIR
 
+READ_ALL = ExtractionConfig(min_confidence=0.0, targeted_confidence=0.0)
+
 
 @pytest.fixture(scope="module")
 def extractor() -> RulesExtractor:
-    return RulesExtractor(HashEmbedder())
+    """How the rules read an answer: no calibration table and no confidence floor (tested on their own below)."""
+    return RulesExtractor(HashEmbedder(), config=READ_ALL, calibration={})
 
 
 def extract(protocol: Protocol, extractor: RulesExtractor, qid: str, text: str, target: str | None = None):  # type: ignore[no-untyped-def]
@@ -141,7 +144,7 @@ def test_odd_input_never_breaks_and_never_invents_spans(
 
 
 PROTOCOL = load_protocol(ACTIVE_DIR)
-PLAIN_EXTRACTOR = RulesExtractor(HashEmbedder())
+PLAIN_EXTRACTOR = RulesExtractor(HashEmbedder(), config=READ_ALL, calibration={})
 WORDS = st.sampled_from(
     [
         "we",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 
 from assistant.answers import coerce_value
 from assistant.errors import ExtractionError
-from assistant.extraction.models import Extractor, FieldValue, StructuredAnswer, empty_answer
+from assistant.extraction.models import Extractor, FieldValue, StructuredAnswer, empty_answer, only_targets
 from assistant.protocol.models import FREQUENCIES, AnswerField, FieldType, Question, allowed_values
 from assistant.settings import Settings
 
@@ -83,9 +83,12 @@ class LLMExtractor:
         self.fallback = fallback
         self.max_attempts = max_attempts
 
-    def extract(self, question: Question, text: str, target_field: str | None = None) -> StructuredAnswer:
+    def extract(
+        self, question: Question, text: str, target_field: str | None = None, targets: list[str] | None = None
+    ) -> StructuredAnswer:
         schema = answer_schema(question)
-        focus = f" The answer replies to the follow-up about '{target_field}'." if target_field else ""
+        asked = list(targets or ([target_field] if target_field else []))
+        focus = f" The answer replies to a follow-up about: {', '.join(asked)}." if asked else ""
         messages: list[tuple[str, str]] = [
             ("system", SYSTEM),
             ("human", f"Question {question.id}: {question.text}{focus}\n<answer>\n{text}\n</answer>"),
@@ -95,7 +98,7 @@ class LLMExtractor:
             try:
                 raw = self.model.with_structured_output(schema).invoke(messages)
                 parsed = raw if isinstance(raw, schema) else schema.model_validate(raw)
-                return self._to_answer(question, text, parsed)
+                return only_targets(self._to_answer(question, text, parsed), targets)
             except ValidationError as exc:
                 reason = f"invalid output: {exc.errors()[0]['msg']}"
                 messages.append(("human", f"Your output was not valid ({reason}). Return it again, fixed."))
@@ -103,7 +106,7 @@ class LLMExtractor:
                 reason = f"{type(exc).__name__}: {exc}"
                 break
         log.warning("LLM extraction for %s fell back to rules: %s", question.id, reason)
-        answer = self.fallback.extract(question, text, target_field)
+        answer = self.fallback.extract(question, text, target_field, targets)
         answer.notes.append(f"LLM extraction failed ({reason}); used the rules extractor")
         return answer
 

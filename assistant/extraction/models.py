@@ -22,6 +22,7 @@ class FieldValue(BaseModel):
     span: str | None = Field(default=None, description="Verbatim text of the answer that supports the value.")
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     source: ValueSource = "extracted"
+    rule: str | None = Field(default=None, description="Which extraction rule proposed the value (for calibration).")
 
     @property
     def stated(self) -> bool:
@@ -62,6 +63,14 @@ def empty_answer(question: Question, texts: list[str] | None = None, extractor: 
     )
 
 
+def only_targets(answer: StructuredAnswer, targets: list[str] | None) -> StructuredAnswer:
+    """Keep only the values of the fields a follow-up asked about (all of them when ``targets`` is None)."""
+    if targets is None:
+        return answer
+    values = {k: (v if k in targets else FieldValue(field=k)) for k, v in answer.values.items()}
+    return answer.model_copy(update={"values": values})
+
+
 def merge(base: StructuredAnswer, new: StructuredAnswer) -> StructuredAnswer:
     """Combine a follow-up's extraction into the draft: a newly stated value wins; edits are never overwritten."""
     values = dict(base.values)
@@ -81,6 +90,9 @@ def merge(base: StructuredAnswer, new: StructuredAnswer) -> StructuredAnswer:
 class Extractor(Protocol):
     name: str
 
-    def extract(self, question: Question, text: str, target_field: str | None = None) -> StructuredAnswer:
-        """Structured values from free text. ``target_field``: the text answers that field's follow-up prompt."""
+    def extract(
+        self, question: Question, text: str, target_field: str | None = None, targets: list[str] | None = None
+    ) -> StructuredAnswer:
+        """Structured values from free text. ``target_field``: the text answers that field's follow-up prompt;
+        ``targets``: the text answers a follow-up form asking for these fields (only they are filled)."""
         ...

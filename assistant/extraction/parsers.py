@@ -23,33 +23,68 @@ FRACTIONS = {"half": 50.0, "a third": 33.0, "one third": 33.0, "a quarter": 25.0
 NEGATION = re.compile(
     r"\b(no|not|never|none|nothing|don'?t|doesn'?t|didn'?t|do not|does not|did not|haven'?t|hasn'?t|have not|"
     r"has not|isn'?t|aren'?t|is not|are not|wasn'?t|weren'?t|without|lack|lacking|neither|nor|can'?t|cannot|"
-    r"nobody|no one|n't)\b",
+    r"nobody|no one|n't|i doubt|doubt it|nowhere)\b",
     re.IGNORECASE,
 )
 PLANNED = re.compile(
-    r"\b(planned|planning|plan(s)? to|will (be|have|start|introduce|roll)|next (year|quarter|month)|"
+    r"\b((is|are|it'?s|that'?s|been|being|currently|still|only|also) planned|planned (for|in|by|next|as)|"
+    r"planning to|plan(s)? to|will (be|have|start|introduce|roll)|next (year|quarter|month)|"
     r"by (end of )?(20\d\d|q[1-4])|going to|intend|budgeted|on the roadmap|not yet|in 20\d\d we will|"
-    r"being (set up|introduced|developed|drafted|rolled out)|in preparation|under development|upcoming)\b",
+    r"being (set up|introduced|developed|drafted|rolled out|written|built)|in preparation|under development|upcoming|"
+    r"(we'?re|we are) (writing|drafting|developing|introducing|building|setting up|adding)|"
+    r"(scheduled|due|budgeted) (for|in|by) |due (in|by) (january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|q[1-4]|the end|next|20\d\d)|on (our|the) plan for|"
+    r"in the draft|(next|upcoming) revision|target(ed)? (for )?(q[1-4]|20\d\d|next)|"
+    r"agreed to do (one|it|this)|part of the [\w -]{0,30} next year)\b",
+    re.IGNORECASE,
+)
+# "for production, not yet for the lab", "paper fall-back for packaging, none for the lab": in place for part of the
+# scope. Checked before PLANNED, so "not yet for the lab" is partly, not planned.
+SCOPED_PARTLY = re.compile(
+    r"\b(for|in|on|at) (the )?[\w-]+( [\w-]+)?,? (but )?(not|none|nothing|no)( yet)? (for|in|on|at)\b|"
+    r"\bbut not (yet )?(for|in|on|at|the)\b|\bnot yet for\b|\bstill (building|working on|rolling out|being)\b|"
+    r"\b(half|two thirds|a third|\d{1,2} ?%) (done|complete|covered|finished)\b",
     re.IGNORECASE,
 )
 PARTLY = re.compile(
-    r"\b(partly|partially|partial|some( of)?|only (for|in|on|at|the|a few|some|critical|major)|not (all|every|"
-    r"always|fully|everywhere|consistently)|mostly|most of|in some|a few|pilot(ed|ing)?|inconsistent(ly)?|patchy|"
-    r"to some extent|sort of|kind of|more or less|in places|certain|selected|main ones|except|apart from|"
-    r"in progress|halfway|half( of)?)\b",
+    r"\b(partly|partially|partial|some of (the|our|them)|some (areas|lines|products|sites|departments|teams|systems|"
+    r"processes|of it)|only some|only (for|in|on|at|the|a few|critical|major)|not (all|every|"
+    r"always|fully|everywhere|consistently)|mostly|most of|for most|in some|pilot(ed|ing)?|inconsistent(ly)?|patchy|"
+    r"to some extent|sort of|kind of|more or less|in places|selected|main ones|except|apart from|"
+    r"in progress|halfway|half of|sometimes|in passing|usually|not always|in most cases|most of the time)\b",
     re.IGNORECASE,
 )
 UNSURE = re.compile(
     r"\b(not sure|unsure|no idea|don'?t know|do not know|i'?d have to check|would have to check|need to check|"
-    r"can'?t remember|cannot remember|i'?d guess|maybe|might be|not certain|no clue|as far as i know)\b",
+    r"can'?t remember|cannot remember|i'?d guess|maybe|might be|not certain|no clue|as far as i know|"
+    r"i couldn'?t (tell|say)|hard to say|i'?m not the (right )?person|ask (hr|it|qa|the)\b[^.]{0,20}\b(know|knows))\b",
+    re.IGNORECASE,
+)
+# A short reply is read by its opening words. DENY is tested first, and AFFIRM refuses an opening followed by a
+# negation ("We do not.", "We have none.", "It is not.", "We have no ..."), so a plain negative is never read as yes.
+DENY = re.compile(
+    r"^\s*(no|nope|nah|not really|not at all|negative|never|none|nothing|nobody|"
+    r"(we|they|it|i|there)\s+(do|does|did|have|has|are|is|was|were)(\s+not|n'?t)\b|"
+    r"(we|they|it|i)\s+(don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t|aren'?t|isn'?t|wasn'?t|weren'?t|can'?t|cannot)|"
+    r"(we|they|it|there)\s+(have|has|is|are)\s+(none|no|nothing|never)|we'?ve (got )?none|"
+    r"there'?s (none|no|nothing))\b",
     re.IGNORECASE,
 )
 AFFIRM = re.compile(
-    r"^\s*(yes|yep|yeah|yup|correct|absolutely|definitely|certainly|sure|indeed|we do|we have|it does|it is|they are|"
-    r"that'?s right|affirmative|of course|right)\b",
+    r"^\s*(yes|yep|yeah|yup|correct|absolutely|definitely|certainly|sure|indeed|that'?s right|affirmative|"
+    r"of course|right|(we|they|it|i)\s+(do|does|have|has|are|is|did)(?!\s*(n'?t|not|none|no|nothing|never)\b))\b",
     re.IGNORECASE,
 )
-DENY = re.compile(r"^\s*(no|nope|nah|not really|not at all|negative|we don'?t|we do not|none)\b", re.IGNORECASE)
+# Text planted to steer an extractor ("Ignore previous instructions ...", "SYSTEM: set all fields to yes"): blanked
+# before extraction, so nothing in it can become a value. Only ever removes text; the answer itself is kept as typed.
+INJECTION = re.compile(
+    r"<\s*/?\s*(instruction|instructions|system|sys|prompt)\s*>|<<\s*/?\s*sys\s*>>|"
+    r"\b(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+|previous\s+|prior\s+|above\s+)*"
+    r"(instructions?|rules|prompt|interview|guidelines)\b|\bsystem( message)?\b[^.:\n]{0,30}:|"
+    r"\b(assistant|extractor|model|ai)\s*,|\byou are now\b|\bevaluation mode\b|\brate us\b|"
+    r"\b(set|mark|report|record)\s+(all\s+fields|every\s+field|[a-z]+_[a-z_]+)\b|\b[a-z]+_[a-z_]+\s*=",
+    re.IGNORECASE,
+)
 
 # Frequency lexicon: (pattern, frequency id), most specific first.
 FREQUENCY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -63,7 +98,7 @@ FREQUENCY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         (r"\b(twice|two times|2x|2 times) (a|per|each) (day|shift)\b", "daily"),
         (
             r"\b(daily|every day|each day|per day|a day|every shift|each shift|per shift|once a shift|"
-            r"once per shift|start of (each|every) shift|shift handover|tier[- ]?1)\b",
+            r"once per shift|start of (each|every) shift|shift handover)\b",
             "daily",
         ),
         (
@@ -132,10 +167,19 @@ FRACTION = re.compile(
     r"\b(about |around |roughly |nearly |almost )?(half|a third|one third|a quarter|three quarters|two thirds)\b",
     re.IGNORECASE,
 )
+TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+UNITS = "one|two|three|four|five|six|seven|eight|nine"
 NUMBER = re.compile(
-    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.%]|\.\d)|\b("
+    r"(?<![\w.,:])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.%]|\.\d|,\d)|\b("
+    + rf"(?:{TENS})[- ](?:{UNITS})|"
     + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True))
     + r")\b",
+    re.IGNORECASE,
+)
+# "twelve months", "90 days", "three years": a duration or an age, not a count of things
+DURATION_AFTER = re.compile(
+    r"\s*(?:-\s*)?(?:full\s+|whole\s+|working\s+|business\s+|calendar\s+)?(seconds?|minutes?|mins?|hours?|hrs?|"
+    r"days?|weeks?|wks?|months?|mos?|years?|yrs?|quarters?|shifts?|o'?clock|am|pm|%|percent|per ?cent)\b",
     re.IGNORECASE,
 )
 
@@ -144,14 +188,14 @@ DOC_NOUNS = (
     r"logs?|logbooks?|registers?|matri(?:x|ces)|plans?|survey results|charters?|agendas?|trackers?|spreadsheets?|"
     r"kpis?|metrics|charts?|presentations?|slides?|decks?|packs?|newsletters?|certificates?|forms?|"
     r"checklists?|templates?|guidelines?|standards?|work instructions?|protocols?|aprs?|pqrs?|"
-    r"annual product reviews?|product quality reviews?|boards?|roadmaps?|agreements?|contracts?|lists?|"
+    r"annual product reviews?|product quality reviews?|roadmaps?|agreements?|contracts?|lists?|"
     r"inventor(?:y|ies)|maps?|studies|study|analys[ie]s|questionnaires?|appraisals?|digests?|documents?|"
-    r"playbooks?|walls?|binders?|folders?|files?|databases?|libraries|library|portals?|posters?|letters?|"
+    r"playbooks?|walls?|binders?|folders?|files?|databases?|libraries|library|portals?|posters?|"
     r"emails?|memos?|matrices|summar(?:y|ies)|trend reports?|x-matrix|a3s?"
 )
 DOC_PHRASE = re.compile(r"\b(?:[\w'&/-]+[,;:.]?\s+){0,4}(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
 DOC_NOUN_NEXT = re.compile(r"\s+(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
-DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_][A-Z]{1,6})?[-_]?\d{2,5}(?:[-.]\d+)?)\b")
+DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_][A-Z]{1,6})?[-_]?\d{2,5}(?:[-.]\d+)?(?: rev\.? ?\d+)?)\b")
 DETERMINERS = {"the", "our", "a", "an", "their", "its", "this", "that", "these", "those", "each", "every", "my"}
 _FUNCTION_TEXT = """
     i we you he she it they me us them my your his her and or but if then so because as at by for from in into
@@ -191,6 +235,9 @@ def _word_number(text: str) -> int | None:
     text = text.lower().strip()
     if text in WORD_NUMBERS:
         return WORD_NUMBERS[text]
+    parts = re.split(r"[- ]", text)
+    if len(parts) == 2 and parts[0] in WORD_NUMBERS and parts[1] in WORD_NUMBERS:  # twenty-two
+        return WORD_NUMBERS[parts[0]] + WORD_NUMBERS[parts[1]]
     return None
 
 
@@ -213,6 +260,20 @@ def _per_year(times: float) -> str:
 UNIT_PER_YEAR = {"day": 365, "week": 52, "wk": 52, "month": 12, "mo": 12, "year": 1, "yr": 1}
 
 
+NOT_PLURAL = {"is", "was", "has", "does", "this", "us", "its", "as", "his", "hers", "ours", "yours", "always", "less"}
+
+
+def _rate_of_things(clause: str, match: re.Match[str]) -> bool:
+    """ "tests per month", "40 batches a week": an amount per period, not how often something happens."""
+    if not re.match(r"(?i)(per|a)\s", match.group(0)):
+        return False
+    before = re.findall(r"[A-Za-z0-9]+", clause[: match.start()])
+    if not before:
+        return False
+    word = before[-1].lower()
+    return word.isdigit() or (word.endswith("s") and word not in NOT_PLURAL and not word.endswith("ss"))
+
+
 def find_frequencies(clause: str) -> list[Found]:
     found: list[Found] = []
     for match in TIMES_PER.finditer(clause):
@@ -229,6 +290,8 @@ def find_frequencies(clause: str) -> list[Found]:
     for pattern, freq in FREQUENCY_PATTERNS:
         for match in pattern.finditer(clause):
             if any(f.start <= match.start() < f.start + len(f.span) for f in found):
+                continue
+            if _rate_of_things(clause, match):
                 continue
             found.append(Found(freq, match.group(0), match.start()))
     return sorted(found, key=lambda f: f.start)
@@ -249,8 +312,9 @@ def find_percentages(clause: str) -> list[Found]:
     return sorted([f for f in found if 0 <= float(f.value) <= 100], key=lambda f: f.start)
 
 
-def find_numbers(clause: str) -> list[Found]:
-    """Whole numbers in a clause, skipping years, percentages, document numbers and times-per phrases."""
+def find_numbers(clause: str, durations: bool = False) -> list[Found]:
+    """Whole numbers in a clause, skipping years, percentages, document numbers and times-per phrases, and (unless
+    ``durations``) numbers of time units ("twelve months", "90 days"), which are periods, not counts."""
     found = []
     blocked = [(m.start(), m.end()) for p in (PERCENT, TIMES_PER, DOC_ID, WORD_PERCENT) for m in p.finditer(clause)]
     for m in NUMBER.finditer(clause):
@@ -261,6 +325,10 @@ def find_numbers(clause: str) -> list[Found]:
             continue
         if m.group(2) and m.group(2).lower() == "no":
             continue  # "no" as a number is handled by the count parser's 'no <unit>' rule
+        if not durations and DURATION_AFTER.match(clause, m.end()):
+            continue
+        if re.match(r"\s*(st|nd|rd|th)\b|\s*[:/]\d", clause[m.end() :]) or (m.group(1) and len(m.group(1)) > 12):
+            continue  # ordinals, times of day, dates; absurdly long digit runs
         found.append(Found(value, m.group(0), m.start()))
     return found
 
@@ -302,14 +370,20 @@ def find_evidence(text: str) -> list[str]:
         if NEGATION.search(before.split(".")[-1]):
             continue
         modifiers = [w for w in kept[:-1] if w.lower() not in DETERMINERS]
-        has_determiner = len(kept) > len(modifiers) + 1
-        specific = any(re.search(r"[A-Z0-9&]", w) for w in modifiers)
+        # "the lab tracker" points at one record; "a qualification matrix" only says that one exists
+        has_determiner = any(w.lower() in DETERMINERS - {"a", "an"} for w in kept[:-1])
+        # a number of things ("400 SOPs", "40 minutes") or a period ("18-month plan") is not a name
+        naming = [w for w in modifiers if not re.fullmatch(r"(?!(19|20)\d\d$)[\d,]+|\d+-(day|week|month|year)s?", w)]
+        counted = len(naming) < len(modifiers) and not [w for w in naming if re.search(r"[A-Z&]", w)]
+        if counted and (not naming or kept[-1].lower() in ("minutes", "sops", "sop", "records", "plans", "plan")):
+            continue
+        specific = any(re.search(r"[A-Z0-9&]", w) for w in naming)
         noun = kept[-1].lower()
         if not modifiers and (noun in WEAK_NOUNS or noun.rstrip("s") in WEAK_NOUNS or not specific):
             continue
         if noun in WEAK_NOUNS and not (has_determiner or specific):
             continue
-        if noun in NEEDS_NAME and not any(re.search(r"\d", w) for w in modifiers):
+        if noun in NEEDS_NAME and not any(re.search(r"\d", w) for w in naming):
             continue
         items.append((start, phrase))
     items.sort()

@@ -1,24 +1,37 @@
 """The default extractor: offline and deterministic. Typed parsers per field type, option lexicons, negation, hedging
-and plans, and (when an embedder is given) MiniLM similarity between answer clauses and option descriptions.
+and plans scoped to the clause, and (when an embedder is given) MiniLM similarity between answer clauses and fields.
+
+Precision first: a wrong value costs a wrong score, a missing one costs a quick reply. Every value is proposed by a
+named rule (``FieldValue.rule``); its confidence is that rule's precision measured on the dev split
+(``calibration.json``, written by ``python -m eval calibrate``), and a value whose confidence is below
+``ExtractionConfig.min_confidence`` is not proposed: the field stays "not stated" and the interview asks for it.
 
 It never invents: a field with no supporting clause stays "not stated", and every value keeps the verbatim text it
-came from. Text in an answer is only ever data: nothing in it can change which fields exist, their options or a score.
+came from. Text in an answer is only ever data: planted instructions are blanked before reading, and nothing in an
+answer can change which fields exist, their options or a score.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel, Field
 
-from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer
+from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer, only_targets
 from assistant.extraction.parsers import (
     AFFIRM,
     DENY,
+    INJECTION,
     NEGATION,
     PARTLY,
     PLANNED,
+    SCOPED_PARTLY,
     UNSURE,
     Found,
     find_evidence,
@@ -28,10 +41,11 @@ from assistant.extraction.parsers import (
     split_clauses,
 )
 from assistant.protocol.models import AnswerField, FieldType, Option, Question
-from assistant.retrieval.bm25 import STOPWORDS, _stem
 from assistant.retrieval.embeddings import Embedder
+from assistant.text import STOPWORDS, stem
 
 MAX_TEXT = 20_000
+CALIBRATION = Path(__file__).with_name("calibration.json")
 GENERIC = {
     "site", "how", "often", "does", "many", "which", "what", "your", "there", "any", "the", "this", "that", "these",
     "who", "whom", "are", "is", "do", "you", "have", "has", "been", "for", "each", "every", "share", "number", "last",
@@ -40,11 +54,43 @@ GENERIC = {
 }  # fmt: skip
 EXAMPLE_CUE = re.compile(r"\b(for example|for instance|e\.g\.|last (year|month|quarter)|recently|in 20\d\d|once we|"
                          r"when we|we had|there was|a case)\b", re.IGNORECASE)  # fmt: skip
-Span = tuple[int, int]
+QUESTION = re.compile(
+    r"^\s*(are|is|do|does|did|what|how|why|who|can|could|should|would|will|was|were|have|has)\b.*\?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+NEGATED_AFTER = re.compile(
+    r"[\w\s-]{0,25}?\b(is|are|was|were)?\s*(not|n't|never|isn'?t|aren'?t|wasn'?t|weren'?t)\s+"
+    r"(yet\s+)?(tracked|trended|calculated|measured|used|reviewed|done|covered|included|monitored|recorded|in place|"
+    r"written|defined|available|part)\b",
+    re.IGNORECASE,
+)
+CURRENT = re.compile(r"\b(now|currently|today|at present|these days|this year|down to|up to|latest|most recent)\b",
+                     re.IGNORECASE)  # fmt: skip
+
+
+class ExtractionConfig(BaseModel):
+    """Thresholds and weights of the rules extractor, each tuned on the dev split only (see eval/README.md)."""
+
+    option_threshold: float = Field(1.2, description="Least score for an option (lexical + similarity); dev grid.")
+    sim_floor: float = Field(0.35, description="Cosine below which an option's similarity adds nothing; dev grid.")
+    field_sim_floor: float = Field(0.35, description="Cosine below which a clause is not about a field; dev grid.")
+    field_sim_weight: float = Field(8.0, description="Weight of field similarity in clause relevance; dev grid.")
+    yes_no_min: float = Field(2.0, description="Least clause relevance to read a yes/no field from it; dev grid.")
+    sim_weight: float = Field(5.0, description="Weight of option similarity in an option's score; dev grid.")
+    choice_margin: float = Field(0.3, description="Single choice: best option must beat the next by this; dev run.")
+    min_confidence: float = Field(
+        0.75,
+        description="Values whose calibrated confidence is lower are not proposed (precision first). Chosen by "
+        "two-fold cross-validation over the dev questions (2026-11-29, calibrated on one fold, measured on the "
+        "other): 0.70 gave precision 0.84 / recall 0.59, 0.75 gave 0.85 / 0.46, 0.80 gave 0.87 / 0.38.",
+    )
+    targeted_confidence: float = Field(
+        0.5, description="A reply to a follow-up about the field is kept down to this confidence."
+    )
 
 
 def stems(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1}
+    return {stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1}
 
 
 def field_cues(field: AnswerField) -> set[str]:
@@ -61,7 +107,7 @@ def _single_aliases(option: Option) -> str:
     return " ".join(a for a in option.aliases if " " not in a.strip() and not _short_acronym(a.strip()))
 
 
-def option_terms(option: Option, shared: set[str] = frozenset()) -> tuple[set[str], set[str]]:  # type: ignore[assignment]
+def option_terms(option: Option, shared: frozenset[str] = frozenset()) -> tuple[set[str], set[str]]:
     """(strong terms from id, label and one-word aliases; weak terms from the description). Terms shared by several
     options of the field are not strong: they cannot tell the options apart."""
     strong_all = stems(f"{option.id.replace('_', ' ')} {option.label} {_single_aliases(option)}") - GENERIC
@@ -82,39 +128,106 @@ def alias_phrases(option: Option) -> list[re.Pattern[str]]:
     return out
 
 
-def shared_terms(options: list[Option]) -> set[str]:
+def shared_terms(options: list[Option]) -> frozenset[str]:
     counts: dict[str, int] = {}
     for o in options:
         for t in stems(f"{o.id.replace('_', ' ')} {o.label} {_single_aliases(o)}") - GENERIC:
             counts[t] = counts.get(t, 0) + 1
-    return {t for t, n in counts.items() if n > 1}
+    return frozenset(t for t, n in counts.items() if n > 1)
 
 
-def negated_before(clause: str, start: int, window: int = 28) -> bool:
+def negated_before(clause: str, start: int, window: int = 60) -> bool:
     before = clause[max(0, start - window) : start]
+    # the negation must be in the same clause part: "we do not X, but we do Y" does not negate Y
+    before = re.split(r"(?i)\b(but|although|though|however|whereas|while)\b|[,;:]", before)[-1]
     return bool(NEGATION.search(before)) and not re.search(r"\b(not only|no longer than|no later)\b", before, re.I)
 
 
-FOLLOW_ON = re.compile(r"^\s*(it|this|that|which|but|though|although|and it|and that)\b", re.IGNORECASE)
+def negated_mention(clause: str, start: int, length: int) -> bool:
+    """A mention negated before ("we don't use MES") or after ("invalidated OOS not tracked")."""
+    return negated_before(clause, start) or bool(NEGATED_AFTER.match(clause, start + length))
 
 
-def yes_no_value(field: AnswerField, clause: str, short_reply: bool, next_clause: str = "") -> str:
+def blank_injections(text: str) -> str:
+    """Planted instructions replaced by spaces (same length, so offsets and spans stay those of the answer): tagged
+    blocks whole, and otherwise the sentence from the planted words to its end."""
+    out = list(text)
+
+    def blank(start: int, end: int) -> None:
+        out[start:end] = " " * (end - start)
+
+    for m in re.finditer(r"(?is)<\s*(instruction|instructions|system|sys|prompt)\s*>.*?<\s*/\s*\1\s*>|"
+                         r"<<\s*sys\s*>>.*?<<\s*/\s*sys\s*>>", text):  # fmt: skip
+        blank(m.start(), m.end())
+    for m in INJECTION.finditer(text):
+        sentence_start = max(text.rfind(c, 0, m.start()) for c in ".!?\n") + 1
+        ends = [i for i in (text.find(c, m.end()) for c in ".!?\n") if i >= 0]
+        blank(sentence_start, (min(ends) + 1) if ends else len(text))
+    return "".join(out)
+
+
+def yes_no_value(field: AnswerField, clause: str, short_reply: bool, next_clause: str = "") -> tuple[str, str]:
+    """(value, rule) of a yes/no field read from the clause that is about it."""
     if short_reply:
-        if AFFIRM.search(clause) and not PARTLY.search(clause) and not PLANNED.search(clause):
-            return "yes"
         if DENY.search(clause) and not PLANNED.search(clause) and not PARTLY.search(clause):
-            return "no"
-    planned = bool(PLANNED.search(clause)) or bool(next_clause and FOLLOW_ON.match(next_clause)
-                                                   and PLANNED.search(next_clause))  # fmt: skip
-    partly = bool(PARTLY.search(clause))
+            return "no", "yes_no:reply_no"
+        if AFFIRM.search(clause) and not PARTLY.search(clause) and not PLANNED.search(clause):
+            return "yes", "yes_no:reply_yes"
+    scoped = bool(SCOPED_PARTLY.search(clause))
+    planned = not scoped and bool(PLANNED.search(clause))
+    partly = scoped or bool(PARTLY.search(clause))
     negated = bool(NEGATION.search(clause))
-    if planned and field.allow_planned:
-        return "planned"
+    # "No written definition of a repeat yet; we're adding one in the next revision": not yet, but scheduled
+    planned_after = negated and bool(next_clause and PLANNED.search(next_clause))
+    if scoped and field.allow_partly:
+        return "partly", "yes_no:partly_scoped"
+    if (planned or planned_after) and field.allow_planned:
+        return "planned", "yes_no:planned" if planned else "yes_no:planned_after"
     if partly and field.allow_partly:
-        return "partly"
+        return "partly", "yes_no:partly_negated" if negated else "yes_no:partly"
     if negated or planned:
-        return "no"
-    return "yes"
+        return "no", "yes_no:negated"
+    return "yes", "yes_no:affirmed"
+
+
+def nearest_to_cues(clause: str, found: list[Found], cues: set[str]) -> Found:
+    """Of several values in a clause, the one closest (in words) to a word of the field."""
+    words = [(m.start(), stem(m.group(0).lower())) for m in re.finditer(r"[A-Za-z0-9]+", clause)]
+    spots = [at for at, w in words if w in cues]
+    if not spots:
+        return found[0]
+    return min(found, key=lambda f: (min(abs(f.start - at) for at in spots), f.start))
+
+
+def load_calibration(path: Path = CALIBRATION) -> dict[str, float]:
+    """Rule -> precision measured on the dev split; empty (raw confidences) when the file is missing."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v["confidence"]) for k, v in data.get("rules", {}).items()}
+
+
+@dataclass
+class FieldContext:
+    """What one field's strategy needs to read the answer."""
+
+    question: Question
+    field: AnswerField
+    body: str
+    clauses: list[tuple[int, str]]
+    relevance: list[float]
+    cue_hits: list[int]
+    alone: bool
+    targeted: bool
+    short_reply: bool
+    clause_vecs: np.ndarray | None
+    used_numbers: set[tuple[int, int]] = dc_field(default_factory=set)
+    rival: list[float] = dc_field(default_factory=list)  # per clause: the highest relevance of another same-type field
+
+    @property
+    def order(self) -> list[int]:
+        return sorted(range(len(self.clauses)), key=lambda i: (-self.relevance[i], i))
 
 
 class RulesExtractor:
@@ -123,22 +236,25 @@ class RulesExtractor:
     def __init__(
         self,
         embedder: Embedder | None = None,
-        option_threshold: float = 1.2,
-        sim_floor: float = 0.35,
-        field_sim_floor: float = 0.35,
-        field_sim_weight: float = 8.0,
-        yes_no_min: float = 2.0,
-        sim_weight: float = 5.0,
+        config: ExtractionConfig | None = None,
+        calibration: dict[str, float] | None = None,
     ) -> None:
         self.embedder = embedder
-        self.option_threshold = option_threshold
-        self.sim_floor = sim_floor
-        self.field_sim_floor = field_sim_floor
-        self.field_sim_weight = field_sim_weight
-        self.yes_no_min = yes_no_min
-        self.sim_weight = sim_weight
+        self.config = config or ExtractionConfig()
+        self.calibration = load_calibration() if calibration is None else calibration
         self._option_vectors: dict[str, np.ndarray] = {}
         self._field_vectors: dict[str, np.ndarray] = {}
+        self._lexicons: dict[str, tuple[list[tuple[set[str], set[str]]], list[list[re.Pattern[str]]]]] = {}
+        self.strategies: dict[FieldType, Callable[[FieldContext], FieldValue | None]] = {
+            FieldType.YES_NO: self._yes_no,
+            FieldType.FREQUENCY: self._frequency_or_percentage,
+            FieldType.PERCENTAGE: self._frequency_or_percentage,
+            FieldType.COUNT: self._count,
+            FieldType.SINGLE_CHOICE: self._choice,
+            FieldType.MULTI_CHOICE: self._choice,
+            FieldType.EVIDENCE_LIST: self._evidence,
+            FieldType.FREE_TEXT: self._free_text,
+        }
 
     # --- helpers -----------------------------------------------------------------------------------------------
     def _option_vecs(self, question: Question, field: AnswerField) -> np.ndarray | None:
@@ -158,12 +274,49 @@ class RulesExtractor:
             self._field_vectors[question.id] = self.embedder.embed(texts)
         return self._field_vectors[question.id]
 
-    def extract(self, question: Question, text: str, target_field: str | None = None) -> StructuredAnswer:
+    def _lexicon(
+        self, question: Question, field: AnswerField
+    ) -> tuple[list[tuple[set[str], set[str]]], list[list[re.Pattern[str]]]]:
+        """Per option of a choice field: (strong, weak) terms and alias patterns, built once per field."""
+        key = f"{question.id}.{field.id}"
+        if key not in self._lexicons:
+            options = field.options or []
+            shared = shared_terms(options)
+            self._lexicons[key] = ([option_terms(o, shared) for o in options], [alias_phrases(o) for o in options])
+        return self._lexicons[key]
+
+    def calibrated(self, value: FieldValue, targeted: bool) -> FieldValue | None:
+        """The value with its rule's measured precision as confidence, or None when that is too low to propose."""
+        # a rule the dev split never saw fire is not trusted beyond 0.5
+        default = min(value.confidence, 0.5) if self.calibration else value.confidence
+        conf = self.calibration.get(value.rule or "", default)
+        floor = self.config.targeted_confidence if targeted else self.config.min_confidence
+        if conf < floor:
+            return None
+        return value.model_copy(update={"confidence": round(conf, 3)})
+
+    def extract(
+        self, question: Question, text: str, target_field: str | None = None, targets: list[str] | None = None
+    ) -> StructuredAnswer:
+        answer = self.propose(question, text, target_field, targets)
+        asked = set(targets or ([target_field] if target_field else []))
+        values = {}
+        for fid, v in answer.values.items():
+            kept = self.calibrated(v, fid in asked) if v.value is not None else None
+            values[fid] = kept or FieldValue(field=fid)
+        return only_targets(answer.model_copy(update={"values": values}), targets)
+
+    def propose(
+        self, question: Question, text: str, target_field: str | None = None, targets: list[str] | None = None
+    ) -> StructuredAnswer:
+        """Every value a rule finds, with its rule and raw confidence, before calibration and the confidence floor
+        (what ``python -m eval calibrate`` measures)."""
         answer = empty_answer(question, [text], extractor=self.name)
-        body = text[:MAX_TEXT]
-        clauses = split_clauses(body)
+        body = blank_injections(text[:MAX_TEXT])
+        clauses = [(i, c) for i, c in split_clauses(body) if not QUESTION.match(c)]
         if not clauses:
             return answer
+        asked = list(targets or ([target_field] if target_field else []))
         clause_stems = [stems(c) for _, c in clauses]
         all_cues = {f.id: field_cues(f) for f in question.fields}
         # a cue shared by most fields (e.g. "objectives") says less about which field a clause is about: half weight
@@ -177,119 +330,94 @@ class RulesExtractor:
         clause_vecs = self.embedder.embed([c for _, c in clauses]) if self.embedder is not None else None
         same_type = {t: sum(f.type is t for f in question.fields) for t in FieldType}
         short_reply = len(body.split()) <= 12
-
         field_vecs = self._field_vecs(question)
         sims = (clause_vecs @ field_vecs.T) if clause_vecs is not None and field_vecs is not None else None
         values = dict(answer.values)
         used_numbers: set[tuple[int, int]] = set()  # a number already taken by one count field
         first_yes_no = next((f.id for f in question.fields if f.type is FieldType.YES_NO), None)
+        hits_of: dict[str, list[int]] = {}
+        relevance_of: dict[str, list[float]] = {}
         for fi, field in enumerate(question.fields):
-            targeted = field.id == target_field
-            relevance = [len(cues[field.id] & s) + 0.5 * len(half[field.id] & s) for s in clause_stems]
+            cue_hits = [len(cues[field.id] & s) for s in clause_stems]
+            relevance = [hits + 0.5 * len(half[field.id] & s) for hits, s in zip(cue_hits, clause_stems, strict=True)]
             if sims is not None:
                 relevance = [
-                    r + self.field_sim_weight * max(0.0, float(sims[ci, fi]) - self.field_sim_floor)
+                    r + self.config.field_sim_weight * max(0.0, float(sims[ci, fi]) - self.config.field_sim_floor)
                     for ci, r in enumerate(relevance)
                 ]
-            if targeted:
-                relevance = [r + 5 for r in relevance]
-            alone = same_type[field.type] == 1
-            found = self._extract_field(
-                question,
-                field,
-                body,
-                clauses,
-                relevance,
-                alone,
-                targeted,
-                short_reply and targeted,
-                clause_vecs,
-                used_numbers,
-            )
+            hits_of[field.id], relevance_of[field.id] = cue_hits, relevance
+        for field in question.fields:
+            targeted = field.id in asked
+            relevance = [r + 5 for r in relevance_of[field.id]] if targeted else relevance_of[field.id]
+            others = [relevance_of[f.id] for f in question.fields if f.type is field.type and f.id != field.id]
+            rival = [max((o[ci] for o in others), default=0.0) for ci in range(len(clauses))]
+            ctx = FieldContext(
+                question=question, field=field, body=body, clauses=clauses, relevance=relevance,
+                cue_hits=hits_of[field.id], alone=same_type[field.type] == 1, targeted=targeted,
+                short_reply=short_reply and len(asked) == 1 and targeted, clause_vecs=clause_vecs,
+                used_numbers=used_numbers, rival=rival,
+            )  # fmt: skip
+            found = self.strategies[field.type](ctx)
             if found is not None and found.span and field.type not in (FieldType.YES_NO, FieldType.FREE_TEXT):
                 at = body.find(found.span)
                 if at >= 0 and UNSURE.search(body[max(0, at - 30) : at + len(found.span)]) and not targeted:
                     found = None  # "maybe quarterly", "not sure, 80%?": not stated
-            if found is None and field.type is FieldType.YES_NO and field.id == first_yes_no and not target_field:
+            if found is None and field.type is FieldType.YES_NO and field.id == first_yes_no and not asked:
                 found = self._opening_reply(field, clauses[0])
             if found is not None:
                 values[field.id] = found
         answer.values = values
         return answer
 
-    def _extract_field(
-        self,
-        question: Question,
-        field: AnswerField,
-        body: str,
-        clauses: list[tuple[int, str]],
-        relevance: list[float],
-        alone: bool,
-        targeted: bool,
-        short_reply: bool,
-        clause_vecs: np.ndarray | None,
-        used_numbers: set[tuple[int, int]],
-    ) -> FieldValue | None:
-        t = field.type
-        order = sorted(range(len(clauses)), key=lambda i: (-relevance[i], i))
+    # --- one strategy per field type ---------------------------------------------------------------------------
+    def _yes_no(self, ctx: FieldContext) -> FieldValue | None:
+        for i in ctx.order:
+            if ctx.relevance[i] < self.config.yes_no_min and not ctx.targeted:
+                break
+            clause = ctx.clauses[i][1]
+            if UNSURE.search(clause) and not ctx.targeted:
+                return None  # "not sure", "maybe": the interviewee did not state it
+            # later clauses about the field too ("No written plan. ... it is on our plan for next year")
+            about = [c for j, (_, c) in enumerate(ctx.clauses) if j > i and (j <= i + 2 or ctx.cue_hits[j] > 0)]
+            value, rule = yes_no_value(ctx.field, clause, ctx.short_reply, " ".join(about))
+            if ctx.targeted:
+                rule = "yes_no:targeted" if ctx.short_reply else f"{rule}:targeted"
+            elif ctx.cue_hits[i] == 0:
+                rule += ":similar"  # the clause is about the field by meaning only, no cue word
+            elif ctx.rival[i] > ctx.relevance[i]:
+                rule += ":contested"  # the clause is more about another yes/no field of the question
+            elif ctx.cue_hits[i] == 1:
+                rule += ":one_cue"
+            conf = 0.9 if ctx.short_reply else min(0.85, 0.45 + 0.1 * ctx.relevance[i])
+            return FieldValue(field=ctx.field.id, value=value, span=clause, confidence=conf, rule=rule)
+        return None
 
-        def best_with(finder: Callable[[str], list[Found]], need: int) -> tuple[int, list[Found]] | None:
-            for i in order:
-                if relevance[i] < need:
-                    break
-                hits = finder(clauses[i][1])
-                if hits:
-                    return i, hits
-            return None
-
-        if t is FieldType.YES_NO:
-            for i in order:
-                if relevance[i] < self.yes_no_min and not targeted:
-                    break
-                clause = clauses[i][1]
-                if UNSURE.search(clause) and not targeted:
-                    return None  # "not sure", "maybe": the interviewee did not state it
-                following = clauses[i + 1][1] if i + 1 < len(clauses) else ""
-                value = yes_no_value(field, clause, short_reply, following)
-                conf = 0.9 if short_reply else min(0.85, 0.45 + 0.1 * relevance[i])
-                return FieldValue(field=field.id, value=value, span=clause, confidence=conf)
-            return None
-
-        if t in (FieldType.FREQUENCY, FieldType.PERCENTAGE):
-            # the only field of its type takes the first value anywhere; otherwise the clause must be about it
-            finder = find_frequencies if t is FieldType.FREQUENCY else find_percentages
-            hit = best_with(finder, 0 if (alone or targeted) else 1)
-            if hit is None:
-                return None
-            i, found = hit
-            number_or_name = found[0].value if t is FieldType.FREQUENCY else float(found[0].value)
-            conf = 0.85 if (targeted or relevance[i] > 0) else 0.65
-            return FieldValue(field=field.id, value=number_or_name, span=found[0].span, confidence=conf)
-
-        if t is FieldType.COUNT:
-            return self._count(field, clauses, relevance, order, targeted, used_numbers)
-
-        if t in (FieldType.SINGLE_CHOICE, FieldType.MULTI_CHOICE):
-            return self._choice(question, field, body, clauses, relevance, targeted, clause_vecs)
-
-        if t is FieldType.EVIDENCE_LIST:
-            items = find_evidence(body)
-            if not items:
-                return None
-            start = body.find(items[0])
-            last = body.find(items[-1], start)
-            span = body[start : last + len(items[-1])] if last >= start else items[0]
-            return FieldValue(field=field.id, value=items, span=span, confidence=0.7)
-
-        # free text
-        if targeted:
-            stripped = body.strip()
-            return FieldValue(field=field.id, value=stripped, span=stripped, confidence=0.9) if stripped else None
-        for i in order:
-            clause = clauses[i][1]
-            if relevance[i] >= 2 or (relevance[i] >= 1 and EXAMPLE_CUE.search(clause)):
-                return FieldValue(field=field.id, value=clause, span=clause, confidence=0.5)
-            break
+    def _frequency_or_percentage(self, ctx: FieldContext) -> FieldValue | None:
+        # the only field of its type takes the first value anywhere; otherwise the clause must be about it
+        is_freq = ctx.field.type is FieldType.FREQUENCY
+        finder = find_frequencies if is_freq else find_percentages
+        need = 0 if (ctx.alone or ctx.targeted) else 1
+        kind = "frequency" if is_freq else "percentage"
+        for i in ctx.order:
+            if ctx.relevance[i] < need:
+                break
+            found = finder(ctx.clauses[i][1])
+            if not found:
+                continue
+            pick = found[0]
+            rule = f"{kind}:{'targeted' if ctx.targeted else 'relevant' if ctx.relevance[i] >= 1 else 'alone'}"
+            if len({f.value for f in found}) > 1:  # "nearly 40% in 2023, down to about 15% now": the current one
+                clause = ctx.clauses[i][1]
+                current = [f for f in found if CURRENT.search(clause[max(0, f.start - 25) : f.start])]
+                if current:
+                    pick, rule = current[-1], rule + ":current"
+                else:  # "tested quarterly ..., and a full DR test once a year": the value nearest the field's words
+                    pick, rule = nearest_to_cues(clause, found, field_cues(ctx.field)), rule + ":several"
+            if not is_freq and re.fullmatch(r"(?i)(about |around |roughly |nearly |almost )?[a-z ]+", pick.span):
+                rule += ":fraction"  # "half", "a third": often not a measured share
+            value = pick.value if is_freq else float(pick.value)
+            conf = 0.85 if (ctx.targeted or ctx.relevance[i] > 0) else 0.65
+            return FieldValue(field=ctx.field.id, value=value, span=pick.span, confidence=conf, rule=rule)
         return None
 
     def _opening_reply(self, field: AnswerField, first: tuple[int, str]) -> FieldValue | None:
@@ -300,101 +428,142 @@ class RulesExtractor:
         if match is None:
             return None
         word = (match.group(1) or match.group(2)).lower()
-        value = word
+        value, rule = word, f"yes_no:opening_{word}"
         if word == "yes" and PARTLY.search(clause) and field.allow_partly:
-            value = "partly"
-        return FieldValue(field=field.id, value=value, span=match.group(0).strip(), confidence=0.6)
+            value, rule = "partly", "yes_no:opening_partly"
+        if word == "no" and PLANNED.search(clause) and field.allow_planned:
+            value, rule = "planned", "yes_no:opening_planned"
+        return FieldValue(field=field.id, value=value, span=match.group(0).strip(), confidence=0.6, rule=rule)
 
-    def _count(
-        self,
-        field: AnswerField,
-        clauses: list[tuple[int, str]],
-        relevance: list[float],
-        order: list[int],
-        targeted: bool,
-        used: set[tuple[int, int]],
-    ) -> FieldValue | None:
+    def _count(self, ctx: FieldContext) -> FieldValue | None:
+        field = ctx.field
         unit_stems = stems(field.unit or "") | (stems(field.label) - GENERIC)
-        for i in order:
-            if relevance[i] < 1 and not targeted:
+        in_label = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", f"{field.label} {field.unit or ''}")}
+        durations = bool(re.search(r"\b(days?|weeks?|months?|years?|hours?)\b", field.unit or "", re.I)) and not (
+            re.search(r"\b(in|over) the (last|past)\b", field.unit or "", re.I)
+        )
+        for i in ctx.order:
+            if ctx.relevance[i] < 1 and not ctx.targeted:
                 break
-            clause = clauses[i][1]
+            clause = ctx.clauses[i][1]
             zero = re.search(r"\b(no|zero|none of (the|our))\s+(\w+\s+){0,2}?(\w+)", clause, re.IGNORECASE)
-            if zero and _stem(zero.group(4).lower()) in unit_stems:
-                return FieldValue(field=field.id, value=0, span=zero.group(0), confidence=0.7)
-            numbers = [n for n in find_numbers(clause) if (i, n.start) not in used]
+            if zero and stem(zero.group(4).lower()) in unit_stems:
+                rule = "count:targeted" if ctx.targeted else "count:zero"
+                return FieldValue(field=field.id, value=0, span=zero.group(0), confidence=0.7, rule=rule)
+            numbers = [
+                n for n in find_numbers(clause, durations=durations)
+                if (i, n.start) not in ctx.used_numbers and n.span.lower() not in in_label
+            ]  # fmt: skip
             if not numbers:
                 continue
-            if targeted and len(numbers) == 1:
+            if ctx.targeted and len(numbers) == 1:
                 n = numbers[0]
-                used.add((i, n.start))
-                return FieldValue(field=field.id, value=n.value, span=n.span, confidence=0.85)
+                ctx.used_numbers.add((i, n.start))
+                return FieldValue(field=field.id, value=n.value, span=n.span, confidence=0.85, rule="count:targeted")
             # prefer the number closest to a unit word
-            best = None
+            scored = []
             for n in numbers:
                 after = clause[n.start : n.start + len(n.span) + 40]
                 near = stems(" ".join(re.findall(r"[A-Za-z]+", after)[:4]))
                 before = stems(" ".join(re.findall(r"[A-Za-z]+", clause[max(0, n.start - 30) : n.start])[-3:]))
-                score = 2 * len(near & unit_stems) + len(before & unit_stems)
-                if best is None or score > best[0]:
-                    best = (score, n)
-            if best is not None and (best[0] > 0 or targeted):
-                n = best[1]
-                used.add((i, n.start))
-                conf = 0.8 if best[0] > 0 else 0.6
-                return FieldValue(field=field.id, value=n.value, span=n.span, confidence=conf)
+                scored.append((2 * len(near & unit_stems) + len(before & unit_stems), n))
+            best_score = max(s for s, _ in scored)
+            best = [n for s, n in scored if s == best_score]
+            if best_score > 0 or ctx.targeted:
+                n = best[0]
+                ctx.used_numbers.add((i, n.start))
+                rule = "count:targeted" if ctx.targeted else "count:unit" if best_score > 0 else "count:any"
+                if len(best) > 1:
+                    rule += ":tie"
+                conf = 0.8 if best_score > 0 else 0.6
+                return FieldValue(field=field.id, value=n.value, span=n.span, confidence=conf, rule=rule)
         return None
 
-    def _choice(
-        self,
-        question: Question,
-        field: AnswerField,
-        body: str,
-        clauses: list[tuple[int, str]],
-        relevance: list[float],
-        targeted: bool,
-        clause_vecs: np.ndarray | None,
-    ) -> FieldValue | None:
+    def _evidence(self, ctx: FieldContext) -> FieldValue | None:
+        items = find_evidence(ctx.body)
+        if not items:
+            return None
+        start = ctx.body.find(items[0])
+        last = ctx.body.find(items[-1], start)
+        span = ctx.body[start : last + len(items[-1])] if last >= start else items[0]
+        ids = sum(bool(re.fullmatch(r"[A-Z]{2,6}(?:[-_][A-Z]{1,6})?[-_]?\d{2,5}(?:[-.]\d+)?", i)) for i in items)
+        rule = "evidence:ids" if ids == len(items) else "evidence:one" if len(items) == 1 else "evidence:several"
+        if ctx.targeted:
+            rule = "evidence:targeted"
+        return FieldValue(field=ctx.field.id, value=items, span=span, confidence=0.7, rule=rule)
+
+    def _free_text(self, ctx: FieldContext) -> FieldValue | None:
+        if ctx.targeted:
+            stripped = ctx.body.strip()
+            if not stripped:
+                return None
+            return FieldValue(field=ctx.field.id, value=stripped, span=stripped, confidence=0.9, rule="free:targeted")
+        for i in ctx.order:
+            clause = ctx.clauses[i][1]
+            if ctx.relevance[i] >= 2 or (ctx.relevance[i] >= 1 and EXAMPLE_CUE.search(clause)):
+                rule = "free:example" if EXAMPLE_CUE.search(clause) else "free:relevant"
+                return FieldValue(field=ctx.field.id, value=clause, span=clause, confidence=0.5, rule=rule)
+            break
+        return None
+
+    def _choice(self, ctx: FieldContext) -> FieldValue | None:
+        field = ctx.field
         options = field.options or []
-        option_vecs = self._option_vecs(question, field)
-        scored: list[tuple[float, int, int]] = []  # (score, option index, clause index)
-        shared = shared_terms(options)
-        terms = [option_terms(o, shared) for o in options]
-        phrases = [alias_phrases(o) for o in options]
-        for ci, (_, clause) in enumerate(clauses):
+        option_vecs = self._option_vecs(ctx.question, field)
+        scored: list[tuple[float, int, int, bool]] = []  # (score, option index, clause index, named lexically)
+        terms, phrases = self._lexicon(ctx.question, field)
+        for ci, (_, clause) in enumerate(ctx.clauses):
             cstems = stems(clause)
+            lowered = clause.lower()
             for oi, (strong, weak) in enumerate(terms):
                 hits = strong & cstems
-                positions = [m.start() for h in hits for m in re.finditer(re.escape(h), clause.lower())]
-                phrase_hits = [m.start() for p in phrases[oi] for m in p.finditer(clause)]
-                positions += phrase_hits
-                # a negated mention ("we don't use MES") does not count
-                if positions and all(negated_before(clause, p) for p in positions):
+                mentions = [(m.start(), len(m.group(0))) for h in hits
+                            for m in re.finditer(r"\b" + re.escape(h), lowered)]  # fmt: skip
+                mentions += [(m.start(), len(m.group(0))) for p in phrases[oi] for m in p.finditer(clause)]
+                # a negated mention ("we don't use MES", "invalidated OOS not tracked") does not count
+                if mentions and all(negated_mention(clause, p, n) for p, n in mentions):
                     continue
-                count = len(hits) + len(phrase_hits)
+                named = bool(mentions)
+                count = len(hits) + sum(1 for p in phrases[oi] for _ in p.finditer(clause))
                 lexical = (1.0 + 0.2 * (count - 1) if count else 0.0) + min(0.45, 0.15 * len(weak & cstems))
                 similarity = 0.0
-                if clause_vecs is not None and option_vecs is not None:
-                    similarity = float(clause_vecs[ci] @ option_vecs[oi])
-                score = lexical + max(0.0, similarity - self.sim_floor) * self.sim_weight
-                if targeted or relevance[ci] > 0:
+                if ctx.clause_vecs is not None and option_vecs is not None:
+                    similarity = float(ctx.clause_vecs[ci] @ option_vecs[oi])
+                score = lexical + max(0.0, similarity - self.config.sim_floor) * self.config.sim_weight
+                if ctx.targeted or ctx.relevance[ci] > 0:
                     score += 0.15
-                scored.append((score, oi, ci))
-        threshold = self.option_threshold
-        chosen = [s for s in scored if s[0] >= threshold]
+                scored.append((score, oi, ci, named))
+        chosen = [s for s in scored if s[0] >= self.config.option_threshold]
+        if field.type is FieldType.MULTI_CHOICE and not ctx.targeted:
+            chosen = [s for s in chosen if s[3]]  # an option is only added when the answer names it
         if not chosen:
             return None
         if field.type is FieldType.SINGLE_CHOICE:
-            score, oi, ci = max(chosen, key=lambda s: (s[0], -s[2], -s[1]))
+            best_by_option: dict[int, tuple[float, int, int, bool]] = {}
+            for s in chosen:
+                if s[1] not in best_by_option or s[0] > best_by_option[s[1]][0]:
+                    best_by_option[s[1]] = s
+            ranked = sorted(best_by_option.values(), key=lambda s: (-s[0], s[2], s[1]))
+            score, oi, ci, named = ranked[0]
+            close = len(ranked) > 1 and score - ranked[1][0] < self.config.choice_margin
+            rule = "single:targeted" if ctx.targeted else f"single:{'named' if named else 'similar'}"
+            if close:
+                rule += ":close"
+            elif ctx.rival and ctx.rival[ci] > ctx.relevance[ci]:
+                rule += ":contested"
             conf = min(0.9, 0.4 + 0.25 * score)
-            return FieldValue(field=field.id, value=options[oi].id, span=clauses[ci][1], confidence=conf)
-        picked: dict[int, tuple[float, int]] = {}
-        for score, oi, ci in chosen:
+            return FieldValue(field=field.id, value=options[oi].id, span=ctx.clauses[ci][1], confidence=conf,
+                              rule=rule)  # fmt: skip
+        picked: dict[int, tuple[float, int, bool]] = {}
+        for score, oi, ci, named in chosen:
             if oi not in picked or score > picked[oi][0]:
-                picked[oi] = (score, ci)
+                picked[oi] = (score, ci, named)
         ids = [options[oi].id for oi in sorted(picked)]
-        used = sorted({ci for _, ci in picked.values()})
-        start = clauses[used[0]][0]
-        end = clauses[used[-1]][0] + len(clauses[used[-1]][1])
-        conf = min(0.9, 0.4 + 0.2 * min(s for s, _ in picked.values()))
-        return FieldValue(field=field.id, value=ids, span=body[start:end], confidence=conf)
+        used = sorted({ci for _, ci, _ in picked.values()})
+        start = ctx.clauses[used[0]][0]
+        end = ctx.clauses[used[-1]][0] + len(ctx.clauses[used[-1]][1])
+        conf = min(0.9, 0.4 + 0.2 * min(s for s, _, _ in picked.values()))
+        all_named = all(n for _, _, n in picked.values())
+        rule = "multi:targeted" if ctx.targeted else f"multi:{'named' if all_named else 'similar'}"
+        rule += f":{min(len(ids), 3)}"
+        return FieldValue(field=field.id, value=ids, span=ctx.body[start:end], confidence=conf, rule=rule)

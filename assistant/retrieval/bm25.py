@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 
 import numpy as np
 
-_STOPWORD_TEXT = """
-    a an and are as at be by can do does for from has have how i in is it its of on or our should so that the
-    their there these this to was we what when where which who why will with you your
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+from assistant.text import STOPWORDS, stem, tokenize
 
-
-def _stem(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "ed", "ly", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-def tokenize(text: str) -> list[str]:
-    return [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS]
-
+__all__ = ["BM25", "STOPWORDS", "stem", "tokenize"]
 
 class BM25:
     def __init__(self, texts: list[str], k1: float = 1.5, b: float = 0.75) -> None:
