@@ -1,10 +1,11 @@
 """Dialogue evaluation: ``python -m eval dialogue``.
 
 A simulated interviewee plays gold cases through the real interview engine and the real extractor (no store, no UI):
-it sends the gold answer text; when the follow-up form opens, it fills every asked field with the gold value's label
-(or "Don't know" when the gold says not stated); on the card it corrects every field that differs from the gold in
-one form submission (a field the gold does not state is set to "Don't know"); then it confirms. Each message or form
-submission is one turn.
+it sends the gold answer text; the card of extracted values is shown beside the follow-up form. If no extracted value
+needs correcting, it fills the form with each asked field's gold label ("Don't know" where the gold says not stated)
+and presses "Send and confirm": one turn. Otherwise it sends the form, corrects every wrong field on the card in one
+submission ("Save edits"; a value the gold does not state is set to "Don't know") and confirms: three turns. With no
+form open it confirms the card, or corrects it first. Each message, form or button press is one turn.
 
 Per split it prints turns per confirmed question, corrections per question (fields corrected by hand), the wrong
 values that would have been saved had the first card been confirmed as it stood (per question, and as a share of the
@@ -57,35 +58,34 @@ def play(engine: InterviewEngine, extractor: Extractor, protocol: Protocol, case
     state = first_state(engine, protocol, question)
     turns = 1
     step: Step = engine.on_text(state, case["text"], extractor.extract(question, case["text"]))
+    first_card = step.state.draft
+    wrong_first: list[str] = []
+    on_card = 0
+    for field in question.fields:
+        value = first_card.values.get(field.id) if first_card is not None else None
+        if value is not None and stated(value.value) and value.source == "extracted":
+            on_card += 1
+            if not same(field, value.value, gold.get(field.id)):
+                wrong_first.append(field.id)
+    corrections = {fid: reply_value(by_id[fid], gold.get(fid)) for fid in wrong_first}
+    final = None
     if step.form:
         turns += 1
-        step = engine.on_form(step.state, {f.id: reply_value(by_id[f.id], gold.get(f.id)) for f in step.form})
-    first_card = step.state.draft
-    wrong_first = []
-    on_card = 0
-    if first_card is not None:
-        for field in question.fields:
-            value = first_card.values.get(field.id)
-            got = value.value if value is not None else None
-            if stated(got) and value is not None and value.source == "extracted":
-                on_card += 1
-                if not same(field, got, gold.get(field.id)):
-                    wrong_first.append(field.id)
-    corrections = {}
-    draft = step.state.draft
-    for field in question.fields:
-        got = draft.values[field.id].value if draft is not None and field.id in draft.values else None
-        if not same(field, got, gold.get(field.id)):
-            corrections[field.id] = reply_value(field, gold.get(field.id))
-    if corrections:
-        turns += 1
-        step = engine.on_form(step.state, corrections)
-    while step.state.phase is not Phase.CONFIRM and turns < MAX_TURNS:  # a form asked again: answer it
+        answers = {f.id: reply_value(by_id[f.id], gold.get(f.id)) for f in step.form}
+        final = step.state.draft
+        step = engine.on_form(step.state, answers, confirm=not corrections)
+    while step.form and turns < MAX_TURNS:  # a value refused and asked again: answer it
         turns += 1
         step = engine.on_form(step.state, {f.id: reply_value(by_id[f.id], gold.get(f.id)) for f in step.form})
-    turns += 1
-    final = step.state.draft
-    step = engine.on_command(step.state, "confirm")
+    if question.id not in step.state.confirmed:
+        if corrections:
+            turns += 1
+            step = engine.on_form(step.state, corrections)
+        turns += 1
+        final = step.state.draft
+        step = engine.on_command(step.state, "confirm")
+    else:
+        final = step.state.confirmed[question.id]
     confirmed = question.id in step.state.confirmed
     right = confirmed and final is not None and all(
         same(f, final.values[f.id].value if f.id in final.values else None, gold.get(f.id)) for f in question.fields

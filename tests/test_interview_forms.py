@@ -192,7 +192,7 @@ def test_the_card_shows_labels_in_short_lines_and_marks_unsure_values(mini: Prot
         "defined": FieldValue(field="defined", value="partly", span="t", confidence=0.95),
         "review": FieldValue(field="review", value="semi_annually", span="t", confidence=0.5),
         "share": FieldValue(field="share", value=85.0, span="t", confidence=0.9),
-        "cascade": FieldValue(field="cascade", value=["teams", "people"], span="t", confidence=0.8),
+        "cascade": FieldValue(field="cascade", value=["teams", "people"], span="t", confidence=0.85),
         "evidence": FieldValue(field="evidence", source="declined"),
     })  # fmt: skip
     text = card_text(question, draft)
@@ -304,3 +304,23 @@ def test_free_text_on_the_card_replaces_an_earlier_edit_and_says_so(mini_engine:
     assert step.state.draft.values["review"].value == "monthly"
     assert step.state.draft.texts[-1] == "Actually it is monthly."
     assert step.state.phase is Phase.CONFIRM
+
+
+def test_send_and_confirm_saves_the_answer_in_the_same_step(mini_engine: InterviewEngine) -> None:
+    state = follow_up(mini_engine, "AL-01", defined="yes")
+    step = mini_engine.on_form(state, {"review": "Every quarter", "share": "85%", "cascade": ["Teams"],
+                                       "evidence": "Scorecard"}, confirm=True)  # fmt: skip
+    assert "AL-01" in step.state.confirmed
+    assert step.state.confirmed["AL-01"].stated_values()["review"] == "quarterly"
+    kinds = [e.kind for e in step.effects]
+    assert kinds.index("draft") < kinds.index("confirm")  # the values are saved, then the confirmation
+    assert not any("Reply 'confirm'" in m for m in step.messages)
+    assert any(m.startswith("Saved AL-01.") for m in step.messages)
+
+
+def test_send_and_confirm_with_an_invalid_value_confirms_nothing(mini_engine: InterviewEngine) -> None:
+    state = follow_up(mini_engine, "AL-01", defined="yes")
+    step = mini_engine.on_form(state, {"review": "fortnightly", "share": "85"}, confirm=True)
+    assert step.state.confirmed == {}
+    assert step.state.pending_fields == ["review"]
+    assert all(e.kind != "confirm" for e in step.effects)

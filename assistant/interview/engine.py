@@ -148,10 +148,21 @@ class InterviewEngine:
         """A message that is not a command: a fact answer, an answer, a follow-up reply or a justification."""
         return self._finish(self._on_text(state.model_copy(deep=True), text[:MAX_ANSWER_CHARS], extracted))
 
-    def on_form(self, state: InterviewState, values: dict[str, str | list[str]]) -> Step:
+    def on_form(self, state: InterviewState, values: dict[str, str | list[str]], confirm: bool = False) -> Step:
         """The follow-up form submitted: values by field id (or label), as the labels shown or typed text; "Don't
-        know" declines a field. Invalid values are named and stay asked; the rest go on the draft."""
-        return self._finish(submit_form(self.protocol, state.model_copy(deep=True), values))
+        know" declines a field. Invalid values are named and stay asked; the rest go on the draft. ``confirm``: the
+        interviewee also confirmed the card shown beside the form ("Send and confirm"): when every value was
+        accepted and nothing is left to ask, the answer is saved as confirmed in the same step."""
+        step = submit_form(self.protocol, state.model_copy(deep=True), values)
+        if not confirm or step.state.phase is not Phase.CONFIRM or step.state.current is None:
+            return self._finish(step)
+        question = self.question(step.state.current)
+        card = card_text(question, step.state.draft) if step.state.draft is not None else None
+        kept = [m for m in step.messages if m != card]  # the card was on screen: no "reply confirm" after saving
+        confirmed = self._confirm(step.state, question)
+        confirmed.messages = [*kept, *confirmed.messages]
+        confirmed.effects = [*step.effects, *confirmed.effects]
+        return self._finish(confirmed)
 
     def on_command(self, state: InterviewState, command: str, arg: str | None = None) -> Step:
         return self._finish(self._on_command(state.model_copy(deep=True), command, arg))
