@@ -108,7 +108,7 @@ def wait_chat(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def chat_text(page) -> str:  # type: ignore[no-untyped-def]
-    return str(page.locator("#chat").first.inner_text())
+    return str(page.locator("#chat .message-wrap").first.inner_text())  # the messages, not the progress overlay
 
 
 def shoot(page, name: str, element: str | None = None, view: str | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -231,10 +231,15 @@ def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # 
     page.get_by_text("Saved MC-01").first.wait_for()
     assert page.get_by_text("MC-02").count() > 0
 
+    page.get_by_label("Questions (pick one to go to it)").click()  # the question list jumps with "go to MC-01"
+    page.get_by_role("option", name="✓ MC-01 · Quality objectives").click()
+    wait_chat(page, "go to MC-01")
+    expect(page.locator("#card").first).to_contain_text("Every month")  # the confirmed answer, on its card
+
     page.get_by_role("tab", name="Results").click()
     page.get_by_text("Overall").first.wait_for()
     shoot(page, "results.png")
-    summary = page.get_by_text("MC-01 · Quality objectives").first
+    summary = page.locator("details summary").filter(has_text="MC-01 · Quality objectives").first
     summary.wait_for()
     assert "level" in summary.inner_text()
     assert page.get_by_text("Management Commitment to Quality").count() > 0
@@ -262,6 +267,7 @@ def test_two_interviewees_answer_differently_and_both_are_heard(server: Server, 
 
     start(prod, server, "Corvane", "Sam Sitehead", "Site head / general manager")
     wait_chat(prod, "MC-01")  # the site facts are known: straight to the questions
+    assert "Welcome back" not in chat_text(prod)
     assert prod.get_by_text("register R-2025").count() == 0  # a colleague's answer is never shown here
     say(prod, "We have some quality objectives, but they are not measurable and nobody reviews them.")
     prod.locator("#send-form").or_(prod.get_by_text("Here is what I understood for MC-01")).first.wait_for()

@@ -128,6 +128,7 @@ def test_a_second_interviewee_never_replaces_the_first_and_a_conflict_is_scored_
     prod = to_question(svc, prod_start, ())
     shown = " ".join(prod_start.messages + prod.messages)
     assert prod.state.draft is None  # a colleague's answer is never shown in the Interview tab
+    assert not any("Welcome back" in m for m in prod_start.messages)  # a newcomer is welcomed, not welcomed back
     assert "scorecard" not in shown
     prod = answer_and_confirm(svc, prod, POOR, POOR_FORM)
     heard = svc.heard(aid)["MC-01"]
