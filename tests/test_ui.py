@@ -130,3 +130,25 @@ def test_no_button_wipes_the_session(client: Any) -> None:
     said = said_lines(resumed[0])
     assert said[:4] == ["no", "no", "no", "We have written quality objectives, reviewed every quarter."]
     assert said[-1] == "confirm"
+
+
+def test_conflicts_show_who_said_what_by_labels(service: AssessmentService) -> None:
+    from assistant.conflicts import Conflict, HeardAnswer, Resolution
+    from assistant.ui.views import conflict_choices, conflicts_markdown
+
+    said = [
+        HeardAnswer(question_id="MC-01", interview_id=1, interviewee="Ann QA", role="qa_head", status="confirmed",
+                    values={"review_frequency": "quarterly", "cascaded_to": ["teams"]}, level=3, version=2, at="t"),
+        HeardAnswer(question_id="MC-01", interview_id=2, interviewee="Sam", role="site_head", status="na",
+                    na_justification="not here", version=3, at="t"),
+    ]  # fmt: skip
+    text = conflicts_markdown(service.protocol, [Conflict(question_id="MC-01", topic="Quality objectives",
+                                                          answers=said)])  # fmt: skip
+    assert "(1 open)" in text
+    assert "**Ann QA** (qa_head), level 3: Leadership review of progress: Every quarter; Cascaded to: Teams" in text
+    assert "**Sam** (site_head): N/A: not here" in text
+    assert "quarterly" not in text
+    resolved = Conflict(question_id="MC-01", topic="Quality objectives", answers=said,
+                        resolution=Resolution(chosen_interview_id=1, versions={}, reason="saw it", who="Dana", at="t"))
+    assert "resolved by Dana: Ann QA's answer (\u201csaw it\u201d)" in conflicts_markdown(service.protocol, [resolved])
+    assert conflict_choices([resolved])[0] == ("MC-01: Ann QA's answer (level 3)", "MC-01:1")

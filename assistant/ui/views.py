@@ -163,8 +163,8 @@ def conflicts_markdown(protocol: Protocol, conflicts: list[Conflict]) -> str:
             head = (f"**{c.question_id} \u00b7 {esc(c.topic)}**: resolved by {esc(c.resolution.who)}: "
                     f"{esc(chosen)}'s answer (\u201c{esc(c.resolution.reason)}\u201d)")  # fmt: skip
         lines = [
-            f"- **{esc(a.interviewee)}** ({esc(a.role)}), "
-            f"{'N/A' if a.level is None else f'level {a.level}'}: {esc(said_text(protocol, a))}"
+            f"- **{esc(a.interviewee)}** ({esc(a.role)}){'' if a.level is None else f', level {a.level}'}: "
+            f"{esc(said_text(protocol, a))}"
             for a in c.answers
         ]
         blocks.append(head + "\n" + "\n".join(lines))
