@@ -119,7 +119,7 @@ class InterviewFlow:
         try:
             state = InterviewState.model_validate_json(row["state"])
             broken = state.interview_id != row["id"] or (
-                state.phase not in (Phase.FACTS, Phase.PAUSED) and not state.order
+                state.phase is not Phase.FACTS and not state.order and state.resume_phase is not Phase.FACTS
             ) or (state.phase is Phase.FACTS and not state.pending_facts)  # fmt: skip
         except ValueError:
             state = InterviewState(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from assistant.errors import AssistantError
+from assistant.interview import Phase
 from assistant.interview_service import UNREADABLE
 from assistant.service import AssessmentService, Turn
 from assistant.settings import Settings
@@ -100,6 +101,15 @@ def test_an_interview_whose_state_cannot_continue_is_repaired_on_resume(svc: Ass
     again = svc.resume_interview(turn.state.interview_id)
     assert again.state.order == turn.state.order
     assert again.state.facts == turn.state.facts
+    paused = again.state.model_copy(update={"order": [], "phase": Phase.PAUSED, "resume_phase": Phase.ANSWER})
+    with svc.store.engine.begin() as conn:  # paused with nothing planned: repaired too, not "All 0 questions"
+        conn.execute(text("UPDATE interviews SET state = :s WHERE id = :i"),
+                     {"s": paused.model_dump_json(), "i": turn.state.interview_id})  # fmt: skip
+    resumed = svc.resume_interview(turn.state.interview_id)
+    assert resumed.state.order == turn.state.order
+    after = svc.turn(resumed.state, "resume")
+    assert not any("All 0" in m for m in after.messages)
+    assert after.state.current is not None
 
 
 # --- B: the whole chat ---------------------------------------------------------------------------------------------
