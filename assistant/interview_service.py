@@ -163,8 +163,8 @@ class InterviewFlow:
             turn.guidance = self.service.guidance(guidance[0].question_id)
         return turn
 
-    def submit_form(self, state: InterviewState, values: dict[str, str | list[str]]) -> Turn:
-        step = self.engine.on_form(state, values)
+    def submit_form(self, state: InterviewState, values: dict[str, str | list[str]], confirm: bool = False) -> Turn:
+        step = self.engine.on_form(state, values, confirm=confirm)
         return self._commit(state, step, self._form_text(state, values))
 
     def _form_text(self, state: InterviewState, values: dict[str, str | list[str]]) -> str:

@@ -138,9 +138,10 @@ class AssessmentService:
         Raises ``StaleInterview`` when another tab saved first (nothing is saved)."""
         return self.flow.turn(state, message)
 
-    def submit_form(self, state: InterviewState, values: dict[str, str | list[str]]) -> Turn:
-        """The follow-up form's answers (field id -> label(s) or text), saved like a turn."""
-        return self.flow.submit_form(state, values)
+    def submit_form(self, state: InterviewState, values: dict[str, str | list[str]], confirm: bool = False) -> Turn:
+        """The follow-up form's answers (field id -> label(s) or text), saved like a turn; ``confirm``: also confirm
+        the card when nothing is left to ask ("Send and confirm")."""
+        return self.flow.submit_form(state, values, confirm)
 
     def apply_edits(self, state: InterviewState, edits: dict[str, str]) -> Turn | None:
         """Edits from the answer card, field by field (each one a saved turn); None when nothing changed."""

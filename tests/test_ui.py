@@ -152,3 +152,15 @@ def test_conflicts_show_who_said_what_by_labels(service: AssessmentService) -> N
                         resolution=Resolution(chosen_interview_id=1, versions={}, reason="saw it", who="Dana", at="t"))
     assert "resolved by Dana: Ann QA's answer (\u201csaw it\u201d)" in conflicts_markdown(service.protocol, [resolved])
     assert conflict_choices([resolved])[0] == ("MC-01: Ann QA's answer (level 3)", "MC-01:1")
+
+
+def test_send_and_confirm_saves_the_answer_in_one_step(client: Any) -> None:
+    client.predict("Harford", "Ann", "qa_head", api_name="/start_interview")
+    for fact in ("no", "no", "no"):
+        client.predict(fact, api_name="/send")
+    turn = client.predict("We have written quality objectives, reviewed every quarter.", api_name="/send")[-1]
+    assert turn["form"]
+    values = {f["id"]: ("Yes" if "Yes" in f["options"] else "Don't know") for f in turn["form"]}
+    done = client.predict(values, True, api_name="/submit_form")[-1]
+    assert done["question"] == "MC-02"
+    assert "MC-01" not in done["open_questions"]

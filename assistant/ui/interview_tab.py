@@ -154,18 +154,18 @@ class InterviewTab:
     def confirm(self, state: dict[str, Any] | None, chat: list[dict[str, str]] | None) -> tuple[Any, ...]:
         return self.send("confirm", state, chat)
 
-    def submit_form(self, values: dict[str, Any] | None, state: dict[str, Any] | None,
+    def submit_form(self, values: dict[str, Any] | None, confirm: bool | None, state: dict[str, Any] | None,
                     chat: list[dict[str, str]] | None) -> tuple[Any, ...]:  # fmt: skip
         current = self._state(state)
         if not isinstance(values, dict) or not values:
             raise gr.Error("Send the form's answers as {field id or label: value}; "
                            "'Don't know' leaves a field not stated.", print_exception=False)  # fmt: skip
-        turn: Turn = service_call(self.service.submit_form, current, values)
+        turn: Turn = service_call(self.service.submit_form, current, values, bool(confirm))
         return self.outputs(turn, [*(chat or []), {"role": "user", "content": turn.said}])
 
-    def send_form(self, spec: list[dict[str, Any]], state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
-                  *slot_values: Any) -> tuple[Any, ...]:  # fmt: skip
-        """The form's button: the value of each shown control ("Don't know" when left empty)."""
+    def send_form(self, confirm: bool, spec: list[dict[str, Any]], state: dict[str, Any] | None,
+                  chat: list[dict[str, str]] | None, *slot_values: Any) -> tuple[Any, ...]:  # fmt: skip
+        """The form's buttons: the value of each shown control ("Don't know" when left empty)."""
         values: dict[str, Any] = {}
         for i, raw in enumerate(spec or []):
             field = FormField.model_validate(raw)
@@ -177,7 +177,7 @@ class InterviewTab:
                 values[field.id] = choice or DONT_KNOW
             else:
                 values[field.id] = (typed or "").strip() or DONT_KNOW
-        return self.submit_form(values, state, chat)
+        return self.submit_form(values, confirm, state, chat)
 
     def save_edits(self, rows: Any, state: dict[str, Any] | None, chat: list[dict[str, str]] | None) -> tuple[Any, ...]:
         current = self._state(state)
@@ -233,7 +233,9 @@ class InterviewTab:
                                              elem_classes="form-slot"),
                             gr.Textbox(visible=False, lines=1, elem_id=f"form-{i}-text", elem_classes="form-slot"),
                         ]  # fmt: skip
-                    form_btn = gr.Button("Send answers", variant="primary", elem_id="send-form")
+                    with gr.Row():
+                        form_btn = gr.Button("Send answers", variant="primary", elem_id="send-form", min_width=120)
+                        form_confirm_btn = gr.Button("Send and confirm", elem_id="send-confirm", min_width=120)
                 with gr.Row():
                     text = gr.Textbox(label="Your answer", placeholder="Answer in your own words", lines=2, scale=5,
                                       min_width=200, elem_id="answer-box")  # fmt: skip
@@ -253,6 +255,7 @@ class InterviewTab:
                     confirm_btn = gr.Button("Confirm answer", variant="primary", size="sm", elem_id="confirm")
                 guidance = gr.Markdown()
             form_values = gr.JSON(visible=False)
+            form_confirm = gr.Checkbox(value=False, visible=False, label="confirm")
             form_api = gr.Button(visible=False)
             api_turn = gr.JSON(visible=False)
 
@@ -272,8 +275,11 @@ class InterviewTab:
             button.click(lambda s, c, cmd=command: self.send(cmd, s, c), [self.state, chat], outputs, **private)
         confirm_btn.click(self.confirm, [self.state, chat], outputs, api_name="confirm")
         edit_btn.click(self.save_edits, [card, self.state, chat], outputs, api_name="save_edits")
-        form_btn.click(self.send_form, [self.form_spec, self.state, chat, *slots], outputs, **private)
-        form_api.click(self.submit_form, [form_values, self.state, chat], outputs, api_name="submit_form")
+        for button, confirm in ((form_btn, False), (form_confirm_btn, True)):
+            button.click(lambda *a, c=confirm: self.send_form(c, *a), [self.form_spec, self.state, chat, *slots],
+                         outputs, **private)  # fmt: skip
+        form_api.click(self.submit_form, [form_values, form_confirm, self.state, chat], outputs,
+                       api_name="submit_form")  # fmt: skip
         self.outputs_list = outputs
 
     def wire_load(self, app: gr.Blocks) -> None:
