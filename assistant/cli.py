@@ -261,7 +261,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     module = importlib.import_module(f"eval.{args.which}")
     if args.which == "extraction":
-        return int(module.main(show_errors=args.errors))
+        return int(module.main(show_errors=args.errors, dev_only=args.dev))
     return int(module.main())
 
 
@@ -327,9 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--batch", help='JSONL file of {"id", "question", "text"}; one JSONL line out per case')
     extract.set_defaults(func=cmd_extract)
 
-    evaluate = sub.add_parser("eval", help="print evaluation figures: retrieval, extraction or bench (turn latency)")
-    evaluate.add_argument("which", choices=["retrieval", "extraction", "bench"])
+    evaluate = sub.add_parser(
+        "eval", help="print evaluation figures: retrieval, extraction, dialogue, bench (turn latency); or calibrate"
+    )
+    evaluate.add_argument("which", choices=["retrieval", "extraction", "dialogue", "calibrate", "bench"])
     evaluate.add_argument("--errors", action="store_true", help="extraction: list the dev-split mistakes")
+    evaluate.add_argument("--dev", action="store_true", help="extraction: the dev split only (while tuning)")
     evaluate.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="serve the app on 127.0.0.1 (QMM_HOST / QMM_PORT to change)")

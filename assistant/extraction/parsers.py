@@ -156,7 +156,7 @@ TIMES_PER = re.compile(
     re.IGNORECASE,
 )
 
-PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(%|percent\b|per cent\b|pct\b)", re.IGNORECASE)
+PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,6})?)\s*(%|percent\b|per cent\b|pct\b)", re.IGNORECASE)
 WORD_PERCENT = re.compile(
     r"\b((?:ninety|eighty|seventy|sixty|fifty|forty|thirty|twenty|ten)(?:[- ](?:one|two|three|four|five|six|seven|"
     r"eight|nine))?|a hundred|one hundred|hundred)\s*(percent|per cent|%)",
@@ -193,7 +193,8 @@ DOC_NOUNS = (
     r"playbooks?|walls?|binders?|folders?|files?|databases?|libraries|library|portals?|posters?|"
     r"emails?|memos?|matrices|summar(?:y|ies)|trend reports?|x-matrix|a3s?"
 )
-DOC_PHRASE = re.compile(r"\b(?:[\w'&/-]+[,;:.]?\s+){0,4}(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
+# words of at most 40 characters: a bounded look-back, so "a-a-a-..." (20,000 characters) cannot backtrack for seconds
+DOC_PHRASE = re.compile(r"\b(?:[\w'&/-]{1,40}[,;:.]?\s+){0,4}(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
 DOC_NOUN_NEXT = re.compile(r"\s+(?:" + DOC_NOUNS + r")\b", re.IGNORECASE)
 DOC_ID = re.compile(r"\b([A-Z]{2,6}(?:[-_][A-Z]{1,6})?[-_]?\d{2,5}(?:[-.]\d+)?(?: rev\.? ?\d+)?)\b")
 DETERMINERS = {"the", "our", "a", "an", "their", "its", "this", "that", "these", "those", "each", "every", "my"}
@@ -243,6 +244,8 @@ def _word_number(text: str) -> int | None:
 
 def _to_number(text: str) -> int | None:
     text = text.strip()
+    if len(text) > 15:
+        return None  # no count or share in an answer has more digits; int() of 5,000 digits raises
     if re.fullmatch(r"\d{1,3}(,\d{3})+|\d+", text):
         return int(text.replace(",", ""))
     return _word_number(text)
@@ -304,8 +307,8 @@ def find_percentages(clause: str) -> list[Found]:
         value = sum(WORD_NUMBERS.get(w, 0) for w in words) if "hundred" not in words else 100
         found.append(Found(float(value), m.group(0), m.start()))
     for m in RATIO.finditer(clause):
-        part, whole = int(m.group(1)), int(m.group(2))
-        if whole > 0 and part <= whole:
+        part, whole = _to_number(m.group(1)), _to_number(m.group(2))
+        if part is not None and whole is not None and whole > 0 and part <= whole:
             found.append(Found(round(100.0 * part / whole, 1), m.group(0), m.start()))
     for m in FRACTION.finditer(clause):
         found.append(Found(FRACTIONS[m.group(2).lower()], m.group(0), m.start()))

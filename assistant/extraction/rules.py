@@ -45,6 +45,7 @@ from assistant.retrieval.embeddings import Embedder
 from assistant.text import STOPWORDS, stem
 
 MAX_TEXT = 20_000
+MAX_CLAUSES = 300  # clauses read from one answer (the whole text is still saved); bounds the time of a hostile one
 CALIBRATION = Path(__file__).with_name("calibration.json")
 GENERIC = {
     "site", "how", "often", "does", "many", "which", "what", "your", "there", "any", "the", "this", "that", "these",
@@ -313,7 +314,8 @@ class RulesExtractor:
         (what ``python -m eval calibrate`` measures)."""
         answer = empty_answer(question, [text], extractor=self.name)
         body = blank_injections(text[:MAX_TEXT])
-        clauses = [(i, c) for i, c in split_clauses(body) if not QUESTION.match(c)]
+        clauses = [(i, c) for i, c in split_clauses(body) if re.search(r"\w", c) and not QUESTION.match(c)]
+        clauses = clauses[:MAX_CLAUSES]
         if not clauses:
             return answer
         asked = list(targets or ([target_field] if target_field else []))
