@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.extraction.models import Extractor
-from assistant.interview import InterviewEngine, InterviewState, Phase, Step, label_value
+from assistant.interview import InterviewEngine, InterviewState, Step, label_value
 from assistant.protocol.models import AnswerField, FieldType, Protocol, Question
 from eval.extraction import same, splits, stated
 
