@@ -16,23 +16,42 @@ an ``AnswerError`` naming it; nothing is half-scored silently.
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.errors import AnswerError
 from assistant.protocol.models import FREQUENCIES, AnswerField, FieldType, Protocol, allowed_values
 from assistant.rubric import ConfirmedAnswer, Value, applies
+from assistant.safe_input import (
+    LIMITS,
+    InputLimits,
+    InputRefused,
+    decode_text,
+    parse_json,
+    parse_yaml,
+    read_regular_file,
+)
 
+MAX_PROBLEMS_SHOWN = 50
 NOT_STATED = {"", "not stated", "not_stated", "unknown", "n/a not stated"}
-MAX_ANSWER_FILE_BYTES = 5_000_000
 
 
 def _key(text: str) -> str:
     return text.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _cut(name: Any) -> str:
+    """A key from the file for an error message, cut to 60 characters."""
+    text = str(name)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _short(raw: Any) -> str:
+    """A value for an error message: its repr, cut to 60 characters."""
+    text = repr(raw)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def coerce_value(field: AnswerField, raw: Any) -> Value | None:
@@ -44,33 +63,35 @@ def coerce_value(field: AnswerField, raw: Any) -> Value | None:
         value = ("yes" if raw else "no") if isinstance(raw, bool) else _key(str(raw))
         allowed = allowed_values(field) or ()
         if value not in allowed:
-            raise ValueError(f"{raw!r} is not one of {list(allowed)}")
+            raise ValueError(f"{_short(raw)} is not one of {list(allowed)}")
         return value
     if t is FieldType.FREQUENCY:
         value = _key(str(raw))
         if value not in FREQUENCIES:
-            raise ValueError(f"{raw!r} is not a frequency; use one of {list(FREQUENCIES)}")
+            raise ValueError(f"{_short(raw)} is not a frequency; use one of {list(FREQUENCIES)}")
         return value
     if t in (FieldType.COUNT, FieldType.PERCENTAGE):
         if isinstance(raw, bool):
-            raise ValueError(f"{raw!r} is not a number")
+            raise ValueError(f"{_short(raw)} is not a number")
         text = str(raw).strip().rstrip("%").strip()
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"{raw!r} is not a number") from None
+            raise ValueError(f"{_short(raw)} is not a number") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{_short(raw)} is not a finite number")
         if t is FieldType.COUNT:
             if number < 0 or number != int(number):
-                raise ValueError(f"{raw!r} is not a whole number >= 0")
+                raise ValueError(f"{_short(raw)} is not a whole number >= 0")
             return int(number)
         if not 0 <= number <= 100:
-            raise ValueError(f"{raw!r} is not a percentage between 0 and 100")
+            raise ValueError(f"{_short(raw)} is not a percentage between 0 and 100")
         return number
     if t is FieldType.SINGLE_CHOICE:
         value = _key(str(raw))
         options = allowed_values(field) or ()
         if value not in options:
-            raise ValueError(f"unknown option {raw!r}; options: {list(options)}")
+            raise ValueError(f"unknown option {_short(raw)}; options: {list(options)}")
         return value
     if t in (FieldType.MULTI_CHOICE, FieldType.EVIDENCE_LIST):
         items = raw if isinstance(raw, list) else [raw]
@@ -81,7 +102,7 @@ def coerce_value(field: AnswerField, raw: Any) -> Value | None:
         values = [_key(str(i)) for i in items]
         unknown = [i for i, v in zip(items, values, strict=True) if v not in options]
         if unknown:
-            raise ValueError(f"unknown option(s) {unknown}; options: {list(options)}")
+            raise ValueError(f"unknown option(s) {_short(unknown)}; options: {list(options)}")
         return sorted(set(values), key=list(options).index)
     if isinstance(raw, dict | list):
         raise ValueError("free text must be a string")
@@ -97,7 +118,7 @@ def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAns
         raw_answers = data.get("answers") or {}
         declared = data.get("protocol")
         if declared is not None and str(declared) != protocol.ref:
-            problems.append(f"file is for protocol {declared}, but the active protocol is {protocol.ref}")
+            problems.append(f"file is for protocol {_cut(declared)}, but the active protocol is {protocol.ref}")
         raw_facts = data.get("facts") or {}
     else:
         raw_answers, raw_facts = data, {}
@@ -109,9 +130,9 @@ def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAns
     for name, value in raw_facts.items():
         normal = ("yes" if value else "no") if isinstance(value, bool) else _key(str(value))
         if name not in fact_ids:
-            problems.append(f"facts: unknown site fact '{name}' (known: {sorted(fact_ids)})")
+            problems.append(f"facts: unknown site fact '{_cut(name)}' (known: {sorted(fact_ids)})")
         elif normal not in ("yes", "no"):
-            problems.append(f"facts.{name}: {value!r} must be yes or no")
+            problems.append(f"facts.{_cut(name)}: {_short(value)} must be yes or no")
         else:
             facts[str(name)] = normal
 
@@ -119,7 +140,7 @@ def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAns
     for qid, raw in raw_answers.items():
         question = protocol.question(str(qid))
         if question is None:
-            problems.append(f"{qid}: unknown question id")
+            problems.append(f"{_cut(qid)}: unknown question id")
             continue
         if question.status != "active":
             problems.append(f"{qid}: question is retired in {protocol.ref}")
@@ -149,7 +170,7 @@ def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAns
         for name, value in raw.items():
             field = fields.get(str(name))
             if field is None:
-                problems.append(f"{qid}.{name}: unknown field (fields: {sorted(fields)})")
+                problems.append(f"{qid}.{_cut(name)}: unknown field (fields: {sorted(fields)})")
                 continue
             try:
                 coerced = coerce_value(field, value)
@@ -160,27 +181,31 @@ def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAns
                 values[field.id] = coerced
         answers[question.id] = ConfirmedAnswer(question_id=question.id, values=values)
     if problems:
-        raise AnswerError(f"{len(problems)} problem(s) in the answers:", problems)
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"... and {len(problems) - len(shown)} more")
+        raise AnswerError(f"{len(problems)} problem(s) in the answers:", shown)
     return answers, facts
 
 
-def read_answers_file(path: Path) -> Any:
-    """Parse a YAML or JSON answers file; raise AnswerError with a clear reason when it cannot be read."""
+def read_answers_file(path: Path, limits: InputLimits = LIMITS) -> dict[str, Any]:
+    """Parse a YAML or JSON answers file within ``limits``; raise AnswerError with a clear reason otherwise.
+
+    Only a regular file is read (not a folder, pipe or device), at most ``limits.answers_file_bytes`` of it; YAML
+    aliases are refused and nodes and nesting depth are bounded, so a "billion laughs" file is refused at once.
+    """
+    name = path.name or str(path)
+    is_json = path.suffix.lower() == ".json"
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise AnswerError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_ANSWER_FILE_BYTES:
-        raise AnswerError(f"{path} is {len(raw)} bytes; the limit is {MAX_ANSWER_FILE_BYTES}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise AnswerError(f"{path} is not UTF-8 text") from None
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        text = decode_text(read_regular_file(path, limits.answers_file_bytes))
+        data = parse_json(text, limits) if is_json else parse_yaml(text, limits)[0]
+    except InputRefused as exc:
+        where = f"{name}:{exc.line}" if exc.line else name
+        raise AnswerError(f"cannot read the answers file {where}: it {exc}") from None
+    if not isinstance(data, Mapping):
+        found = "nothing" if data is None else "a list" if isinstance(data, list) else "a single value"
         raise AnswerError(
-            f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"
-        ) from None
+            f"cannot use the answers file {name}: it must hold a mapping of question id -> field values, "
+            f"but it holds {found}"
+        )
+    return {str(key): value for key, value in data.items()}

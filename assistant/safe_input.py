@@ -1,0 +1,244 @@
+"""Reading files we did not write: regular files only, bounded size, bounded YAML/JSON, bounded time.
+
+Every reader of user-supplied files (answers files, protocol folders, site documents) goes through here, so a
+hostile file is refused with a sentence in milliseconds instead of hanging, recursing or eating memory:
+
+- ``read_regular_file``: refuses a folder, a named pipe (FIFO), a device (also through a symlink, e.g. to
+  /dev/zero) or a socket before reading, re-checks the opened descriptor, and reads at most ``limit + 1`` bytes.
+- ``decode_text``: UTF-8 (a BOM is allowed) without NUL bytes.
+- ``parse_yaml``: libyaml's parser (when installed) with our own composer that counts nodes and nesting depth as it
+  goes and refuses any alias (``*name``), the way a "billion laughs" file expands; nothing is built past a limit.
+- ``parse_json``: the standard parser, deep nesting refused, then nodes and depth counted like YAML.
+- ``Deadline``: a time budget a reader checks between pages, paragraphs or chunks (cooperative: no thread, no
+  signal, nothing left running when it fires).
+
+Each refusal is an ``InputRefused`` (an ``AssistantError``); callers turn it into their own error type
+(``AnswerError``, a protocol ``Issue``, ``DocumentError``) with the file's name. All limits live in ``LIMITS``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.resolver import Resolver
+
+from assistant.errors import AssistantError
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Every limit on untrusted input, in one place. Figures measured on the 2-core dev machine, 2026-11."""
+
+    # An answers file for all 50 questions is about 15 KB (eval/sites/*.yaml); 2 MB leaves over 100x room.
+    answers_file_bytes: int = 2_000_000
+    # The largest protocol question file is 78 KB (technical_excellence.yaml); same 2 MB ceiling as before.
+    protocol_file_bytes: int = 2_000_000
+    # Question files in one protocol folder (5 today).
+    protocol_files: int = 200
+    # Protocol files nest 9 levels deep and answers files 5; deeper is refused before Python's recursion limit.
+    yaml_depth: int = 32
+    # A question file has about 4,100 YAML nodes; 50,000 compose in under a second here (400,000 took 6 s).
+    yaml_nodes: int = 50_000
+    # One site document (kept from the first ingestion release).
+    document_bytes: int = 50_000_000
+    # A DOCX is a zip: the sum of its members' inflated sizes, and how many members it may have (a real one has
+    # 10-40 parts plus images); checked from the zip directory before python-docx reads anything.
+    docx_inflated_bytes: int = 200_000_000
+    docx_members: int = 2_000
+    # Wall-clock budget per document, checked between pages, paragraphs, table rows and HTML chunks. A 300-page
+    # text PDF reads in about 30 s here.
+    document_seconds: float = 120.0
+
+
+LIMITS = InputLimits()
+
+
+class InputRefused(AssistantError):
+    """A file or text was refused by a limit or could not be parsed; ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file (symlinks to one are fine) of at most ``max_bytes``; InputRefused otherwise."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputRefused(f"is {_kind(info.st_mode)}, not a regular file")
+        if info.st_size > max_bytes:
+            raise InputRefused(f"is {megabytes(info.st_size)}; the limit is {megabytes(max_bytes)}")
+        # O_NONBLOCK: if the path was swapped for a FIFO since the stat, opening it still returns at once.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputRefused(f"cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputRefused(f"is {_kind(mode)}, not a regular file")
+        try:
+            raw = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputRefused(f"cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > max_bytes:
+        raise InputRefused(f"is larger than the limit of {megabytes(max_bytes)}")
+    return raw
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 text (a leading BOM is dropped); InputRefused for other encodings and for binary data."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputRefused(f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    if "\x00" in text:
+        raise InputRefused(f"contains a NUL byte (character {text.index(chr(0))}): it is binary, not text")
+    return text
+
+
+class _LimitedComposer(Composer):
+    """PyYAML's composer with a node count, a depth limit and no aliases; it stops at the first breach."""
+
+    limits: InputLimits = LIMITS
+    check_event: Callable[..., bool]  # both from the parser this is mixed with
+    peek_event: Callable[[], Any]
+    _nodes = 0
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise InputRefused(
+                f"uses a YAML alias (*{event.anchor}); aliases are not allowed, write the value out in full",
+                event.start_mark.line + 1,
+            )
+        self._nodes += 1
+        if self._nodes > self.limits.yaml_nodes:
+            mark = self.peek_event().start_mark
+            raise InputRefused(f"has more than {self.limits.yaml_nodes:,} YAML values", mark.line + 1)
+        self._depth += 1
+        try:
+            if self._depth > self.limits.yaml_depth:
+                mark = self.peek_event().start_mark
+                raise InputRefused(f"nests deeper than {self.limits.yaml_depth} levels", mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+try:  # libyaml scans about 7x faster than pure Python; our composer and the safe constructor stay in Python.
+    from yaml._yaml import CParser as _Parser
+
+    class _Loader(_LimitedComposer, _Parser, SafeConstructor, Resolver):
+        def __init__(self, stream: str) -> None:
+            _Parser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            Composer.__init__(self)
+
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+
+    class _Loader(_LimitedComposer, yaml.SafeLoader):  # type: ignore[no-redef]
+        pass
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> InputRefused:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    problem = f"{context}, {problem}" if context else problem
+    return InputRefused(f"is not valid YAML: {problem}", mark.line + 1 if mark is not None else None)
+
+
+def parse_yaml(text: str, limits: InputLimits = LIMITS) -> tuple[Any, yaml.Node | None]:
+    """(data, node tree) of one YAML document, within ``limits``; (None, None) for an empty document."""
+    loader = _Loader(text)
+    loader.limits = limits
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        try:
+            data = loader.construct_document(node)
+        except yaml.YAMLError as exc:
+            raise _yaml_problem(exc) from None
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp 2026-13-45, an int too long
+            reason = str(exc).split(";")[0]
+            raise InputRefused(f"has a value YAML cannot read: {reason}", node.start_mark.line + 1) from None
+        return data, node
+    except yaml.YAMLError as exc:
+        raise _yaml_problem(exc) from None
+    finally:
+        loader.dispose()
+
+
+def _check_shape(data: Any, limits: InputLimits) -> None:
+    """Count values and nesting depth of parsed data without recursion."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    count = 0
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > limits.yaml_nodes:
+            raise InputRefused(f"has more than {limits.yaml_nodes:,} values")
+        if depth > limits.yaml_depth:
+            raise InputRefused(f"nests deeper than {limits.yaml_depth} levels")
+        if isinstance(value, dict):
+            stack += [(v, depth + 1) for kv in value.items() for v in kv]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+
+
+def parse_json(text: str, limits: InputLimits = LIMITS) -> Any:
+    """Parsed JSON within ``limits`` (depth and number of values)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputRefused(f"is not valid JSON: {exc.msg}", exc.lineno) from None
+    except RecursionError:
+        raise InputRefused(f"nests deeper than {limits.yaml_depth} levels") from None
+    except ValueError as exc:  # e.g. an integer longer than 4,300 digits
+        raise InputRefused(f"is not valid JSON: {str(exc).split(';')[0]}") from None
+    _check_shape(data, limits)
+    return data
+
+
+class Deadline:
+    """A wall-clock budget checked between units of work; ``check`` raises InputRefused once it is spent."""
+
+    def __init__(self, seconds: float, clock: Any = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._end = clock() + seconds
+
+    def check(self, where: str) -> None:
+        if self._clock() > self._end:
+            raise InputRefused(f"took longer than the {self.seconds:g} s limit (stopped at {where})")
