@@ -65,10 +65,14 @@ LIMITS = InputLimits()
 
 
 class InputRefused(AssistantError):
-    """A file or text was refused by a limit or could not be parsed; ``line`` is 1-based when known."""
+    """A file or text was refused by a limit or could not be parsed; ``line`` is 1-based when known.
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    ``syntax`` is the parser's own words when the text is malformed YAML or JSON (None for a limit).
+    """
+
+    def __init__(self, message: str, line: int | None = None, syntax: str | None = None) -> None:
         self.line = line
+        self.syntax = syntax
         super().__init__(message)
 
 
@@ -175,7 +179,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> InputRefused:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     problem = f"{context}, {problem}" if context else problem
-    return InputRefused(f"is not valid YAML: {problem}", mark.line + 1 if mark is not None else None)
+    return InputRefused(f"is not valid YAML: {problem}", mark.line + 1 if mark is not None else None, problem)
 
 
 def parse_yaml(text: str, limits: InputLimits = LIMITS) -> tuple[Any, yaml.Node | None]:
@@ -222,7 +226,7 @@ def parse_json(text: str, limits: InputLimits = LIMITS) -> Any:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputRefused(f"is not valid JSON: {exc.msg}", exc.lineno) from None
+        raise InputRefused(f"is not valid JSON: {exc.msg}", exc.lineno, exc.msg) from None
     except RecursionError:
         raise InputRefused(f"nests deeper than {limits.yaml_depth} levels") from None
     except ValueError as exc:  # e.g. an integer longer than 4,300 digits

@@ -15,10 +15,10 @@ from pydantic import ValidationError
 
 from assistant.errors import Issue, ProtocolError
 from assistant.protocol.models import Protocol, ProtocolMeta, Question, QuestionFile
+from assistant.safe_input import LIMITS, InputLimits, InputRefused, decode_text, parse_yaml, read_regular_file
 
 META_FILE = "protocol.yaml"
 QUESTIONS_DIR = "questions"
-MAX_FILE_BYTES = 2_000_000
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
@@ -45,26 +45,20 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def read_yaml(path: Path, label: str) -> tuple[Any, yaml.Node | None, list[Issue]]:
-    """Parse one YAML file; return (data, node tree, issues). Never raises for bad content."""
+def read_yaml(
+    path: Path, label: str, limits: InputLimits = LIMITS
+) -> tuple[Any, yaml.Node | None, list[Issue]]:
+    """Parse one YAML file within ``limits``; return (data, node tree, issues). Never raises for bad content.
+
+    Only a regular file is read (a folder, pipe or device is an issue), at most ``limits.protocol_file_bytes``;
+    aliases, deep nesting and too many values are issues with the line where they were found.
+    """
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, None, [Issue(label, "", f"cannot read file: {exc.strerror or exc}")]
-    if len(raw) > MAX_FILE_BYTES:
-        return None, None, [Issue(label, "", f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}")]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, None, [Issue(label, "", f"not UTF-8 text (byte {exc.start})")]
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, None, [Issue(label, "", f"malformed YAML: {problem}", line)]
+        text = decode_text(read_regular_file(path, limits.protocol_file_bytes))
+        data, node = parse_yaml(text, limits)
+    except InputRefused as exc:
+        message = f"malformed YAML: {exc.syntax}" if exc.syntax else f"file {exc}"
+        return None, None, [Issue(label, "", message, exc.line)]
     if data is None:
         return None, None, [Issue(label, "", "file is empty")]
     return data, node, []
@@ -82,11 +76,13 @@ def _label(path: Path) -> str:
     """The path as the user would type it: relative to the working directory when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the working directory, or a symlink loop
         return str(path)
 
 
-def load_protocol_unchecked(folder: Path) -> tuple[Protocol | None, list[Issue], list[tuple[str, str]]]:
+def load_protocol_unchecked(
+    folder: Path, limits: InputLimits = LIMITS
+) -> tuple[Protocol | None, list[Issue], list[tuple[str, str]]]:
     """Load a protocol folder. Returns (protocol or None, structural issues, [(question id, file label)]).
 
     The origins let the validator point at the file a question came from.
@@ -95,10 +91,10 @@ def load_protocol_unchecked(folder: Path) -> tuple[Protocol | None, list[Issue],
     issues: list[Issue] = []
     meta_path = folder / META_FILE
     meta: ProtocolMeta | None = None
-    if not meta_path.is_file():
+    if not meta_path.exists() and not meta_path.is_symlink():
         issues.append(Issue(_label(meta_path), "", "missing protocol.yaml"))
     else:
-        data, node, found = read_yaml(meta_path, _label(meta_path))
+        data, node, found = read_yaml(meta_path, _label(meta_path), limits)
         issues += found
         if data is not None:
             try:
@@ -111,9 +107,18 @@ def load_protocol_unchecked(folder: Path) -> tuple[Protocol | None, list[Issue],
     question_files = sorted((folder / QUESTIONS_DIR).glob("*.yaml"))
     if not question_files:
         issues.append(Issue(_label(folder / QUESTIONS_DIR), "", "no question files (questions/*.yaml)"))
+    if len(question_files) > limits.protocol_files:
+        issues.append(
+            Issue(
+                _label(folder / QUESTIONS_DIR),
+                "",
+                f"{len(question_files)} question files; the limit is {limits.protocol_files} (the rest were not read)",
+            )
+        )
+        question_files = question_files[: limits.protocol_files]
     for path in question_files:
         label = _label(path)
-        data, node, found = read_yaml(path, label)
+        data, node, found = read_yaml(path, label, limits)
         issues += found
         if data is None:
             continue
