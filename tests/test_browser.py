@@ -108,7 +108,9 @@ def wait_chat(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def chat_text(page) -> str:  # type: ignore[no-untyped-def]
-    return str(page.locator("#chat .message-wrap").first.inner_text())  # the messages, not the progress overlay
+    messages = page.locator("#chat .message-wrap").first  # the messages, not the progress overlay
+    expect(messages).not_to_contain_text("Loading content")  # no event still pending on the chat
+    return str(messages.inner_text())
 
 
 def shoot(page, name: str, element: str | None = None, view: str | None = None) -> None:  # type: ignore[no-untyped-def]
