@@ -98,7 +98,7 @@ class InterviewTab:
                 gr.update(visible=kind == "multi", label=label, info=prompt, choices=choices if kind == "multi"
                           else [], value=[]),
                 gr.update(visible=kind == "text", label=label, info=prompt, value="",
-                          placeholder="Type your answer, or leave empty if you don't know"),
+                          placeholder="Leave empty if you don't know"),
             ]  # fmt: skip
         return (
             chat,
