@@ -14,6 +14,7 @@ from assistant.errors import AssistantError
 from assistant.report import render_profile
 from assistant.service import AssessmentService
 from assistant.ui.views import (
+    NO_CONFLICTS,
     conflict_choices,
     conflicts_markdown,
     guidance_answer_markdown,
@@ -161,7 +162,7 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
                                      interactive=False, scale=3)  # fmt: skip
                 radar = gr.HTML()
             conflicts = gr.Markdown(elem_id="conflicts")
-            with gr.Accordion("Resolve a conflict (assessor)", open=True):
+            with gr.Accordion("Resolve a conflict (assessor)", open=True, visible=False) as resolve_box:
                 with gr.Row():
                     chosen = gr.Dropdown(choices=[], label="Use this answer", scale=3, min_width=200,
                                          elem_id="conflict-choice")  # fmt: skip
@@ -183,11 +184,15 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
 
         interview.wire_load(app)
         result_outputs = [summary, table, radar, traces, conflicts, chosen]
-        refresh.click(results.results, [interview.interview_id, assessment], result_outputs, api_name="results")
-        results_tab.select(lambda i, a: results.results(i, a, strict=False), [interview.interview_id, assessment],
-                           result_outputs, **private)  # fmt: skip
-        resolve_btn.click(results.resolve, [interview.interview_id, assessment, chosen, reason, assessor],
-                          result_outputs, api_name="resolve_conflict")  # fmt: skip
+        for event in (
+            refresh.click(results.results, [interview.interview_id, assessment], result_outputs, api_name="results"),
+            results_tab.select(lambda i, a: results.results(i, a, strict=False), [interview.interview_id, assessment],
+                               result_outputs, **private),
+            resolve_btn.click(results.resolve, [interview.interview_id, assessment, chosen, reason, assessor],
+                              result_outputs, api_name="resolve_conflict"),
+        ):  # fmt: skip
+            event.then(lambda shown: gr.update(visible=bool(shown) and shown != NO_CONFLICTS), conflicts,
+                       resolve_box, **private)  # fmt: skip
     return app
 
 

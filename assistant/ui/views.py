@@ -17,6 +17,7 @@ from assistant.retrieval.models import Passage
 from assistant.rubric import SiteProfile
 
 CARD_HEADERS = ["field", "value", "from your answer"]
+NO_CONFLICTS = "**Conflicts:** none: where several interviewees answered a question, they agree."
 
 
 def esc(text: str) -> str:
@@ -152,7 +153,7 @@ def said_text(protocol: Protocol, answer: HeardAnswer) -> str:
 
 def conflicts_markdown(protocol: Protocol, conflicts: list[Conflict]) -> str:
     if not conflicts:
-        return "**Conflicts:** none: where several interviewees answered a question, they agree."
+        return NO_CONFLICTS
     blocks = [f"### Conflicts ({sum(c.open for c in conflicts)} open)\nWhere interviewees' confirmed answers differ. "
               "An open conflict is scored at the lowest of their levels until an assessor chooses one."]  # fmt: skip
     for c in conflicts:
