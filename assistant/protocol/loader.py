@@ -45,9 +45,7 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def read_yaml(
-    path: Path, label: str, limits: InputLimits = LIMITS
-) -> tuple[Any, yaml.Node | None, list[Issue]]:
+def read_yaml(path: Path, label: str, limits: InputLimits = LIMITS) -> tuple[Any, yaml.Node | None, list[Issue]]:
     """Parse one YAML file within ``limits``; return (data, node tree, issues). Never raises for bad content.
 
     Only a regular file is read (a folder, pipe or device is an issue), at most ``limits.protocol_file_bytes``;
