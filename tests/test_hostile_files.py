@@ -377,6 +377,19 @@ def test_the_time_budget_stops_a_slow_reader(tmp_path: Path) -> None:
             read_document(path, spent)
 
 
+def test_the_time_budget_is_checked_inside_a_page(tmp_path: Path) -> None:
+    """A clock that moves one second per look: the budget runs out while page 1's operators are read."""
+    from assistant.retrieval.documents import read_pdf
+    from assistant.safe_input import LIMITS, Deadline
+
+    ticks = iter(range(1_000_000))
+    deadline = Deadline(3, clock=lambda: next(ticks))
+    pdf = write_pdf(tmp_path / "manual.pdf", [["1 Scope", "Line."] * 20])
+    with pytest.raises(AssistantError, match=r"stopped at page 1\)"):
+        read_pdf(pdf.read_bytes(), LIMITS, deadline)
+    assert next(ticks) > 4  # it got past the check before the page, into the page's operators
+
+
 def test_a_docx_with_many_styles_reads_quickly(tmp_path: Path) -> None:
     import docx
     from docx.enum.style import WD_STYLE_TYPE
