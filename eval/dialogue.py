@@ -9,7 +9,9 @@ form open it confirms the card, or corrects it first. Each message, form or butt
 
 Per split it prints turns per confirmed question, corrections per question (fields corrected by hand), the wrong
 values that would have been saved had the first card been confirmed as it stood (per question, and as a share of the
-values on that card), and the share of questions whose confirmed answer equals the gold. Targets (issue 7): at most
+values on that card), the share of questions whose confirmed answer equals the gold, and the values pre-filled in the
+form (read with too little confidence to propose) and how many of those are wrong: an interviewee who sends the form
+without checking would save them, which is why the form says "please check". Targets (issue 7): at most
 3.0 turns and 0.3 corrections a question. ``dev`` is where the extractor is tuned; ``test`` and ``fresh`` are held
 out (see eval/extraction.py).
 """
@@ -67,6 +69,9 @@ def play(engine: InterviewEngine, extractor: Extractor, protocol: Protocol, case
             on_card += 1
             if not same(field, value.value, gold.get(field.id)):
                 wrong_first.append(field.id)
+    hints = first_card.suggestions if first_card is not None else {}
+    suggested = [fid for fid in hints if fid in by_id]
+    wrong_hints = [fid for fid in suggested if not same(by_id[fid], hints[fid].value, gold.get(fid))]
     corrections = {fid: reply_value(by_id[fid], gold.get(fid)) for fid in wrong_first}
     final = None
     if step.form:
@@ -92,7 +97,8 @@ def play(engine: InterviewEngine, extractor: Extractor, protocol: Protocol, case
     )
     return {"id": case["id"], "question": question.id, "turns": turns, "corrections": len(corrections),
             "wrong_first_card": wrong_first, "values_on_first_card": on_card, "confirmed": confirmed,
-            "confirmed_equals_gold": right}  # fmt: skip
+            "confirmed_equals_gold": right, "suggested": len(suggested),
+            "wrong_suggested": len(wrong_hints)}  # fmt: skip
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -106,6 +112,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "wrong_saved_per_question": round(wrong / n, 2),
         "wrong_share_of_first_card": round(wrong / on_card, 3) if on_card else 0.0,
         "confirmed_equals_gold": round(sum(r["confirmed_equals_gold"] for r in rows) / n, 3),
+        "suggested_per_question": round(sum(r["suggested"] for r in rows) / n, 2),
+        "wrong_suggestions_per_question": round(sum(r["wrong_suggested"] for r in rows) / n, 2),
         "not_confirmed": sum(not r["confirmed"] for r in rows),
     }
 
@@ -117,6 +125,8 @@ LABELS = [
     ("wrong values on 1st card/q", "wrong_saved_per_question"),
     ("wrong share of 1st card", "wrong_share_of_first_card"),
     ("confirmed = gold", "confirmed_equals_gold"),
+    ("pre-filled in form/q", "suggested_per_question"),
+    ("wrong pre-filled/q", "wrong_suggestions_per_question"),
     ("not confirmed", "not_confirmed"),
 ]
 

@@ -171,3 +171,19 @@ def test_splits_are_by_question_and_stable() -> None:
 def test_calibration_error() -> None:
     assert calibration_error([(0.9, True)] * 9 + [(0.9, False)]) == pytest.approx(0.0)
     assert calibration_error([(1.0, False)] * 4) == pytest.approx(1.0)
+
+
+def test_a_value_below_the_floor_is_only_a_suggestion_for_the_form() -> None:
+    question = PROTOCOL.question("MC-01")
+    assert question is not None
+    text = "We review progress every month."
+    rule = READ_ALL.propose(question, text).values["review_frequency"].rule
+    assert rule is not None
+    unsure = RulesExtractor(HashEmbedder(), calibration={rule: 0.6})
+    answer = unsure.extract(question, text)
+    assert answer.values["review_frequency"].value is None  # not on the card, not scored
+    assert "review_frequency" not in answer.stated_values()
+    hint = answer.suggestions["review_frequency"]
+    assert (hint.value, hint.confidence, hint.span) == ("monthly", 0.6, "every month")
+    doubtful = RulesExtractor(HashEmbedder(), calibration={rule: 0.45})
+    assert doubtful.extract(question, text).suggestions == {}

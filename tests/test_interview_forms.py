@@ -324,3 +324,27 @@ def test_send_and_confirm_with_an_invalid_value_confirms_nothing(mini_engine: In
     assert step.state.confirmed == {}
     assert step.state.pending_fields == ["review"]
     assert all(e.kind != "confirm" for e in step.effects)
+
+
+def test_the_form_shows_what_the_answer_seemed_to_say(engine: InterviewEngine) -> None:
+    state = at_question(engine, "MC-01")
+    first = answer(engine, "MC-01", "Objectives are written. We look at them monthly, cascaded to teams.",
+                   objectives_defined="yes")  # fmt: skip
+    text = first.texts[0]
+    first.suggestions = {
+        "review_frequency": FieldValue(field="review_frequency", value="monthly", span="monthly", confidence=0.6),
+        "cascaded_to": FieldValue(field="cascaded_to", value=["teams"], span="teams", confidence=0.5),
+    }
+    step = engine.on_text(state, text, first)
+    by_id = {f.id: f for f in step.form}
+    assert by_id["review_frequency"].suggested == "Every month"
+    assert by_id["cascaded_to"].suggested == ["Teams"]
+    assert by_id["measurable"].suggested is None
+    assert "Your answer seemed to say: Every month; is that right?" in step.messages[-1]
+    draft = step.state.draft
+    assert draft is not None
+    assert draft.stated_values() == {"objectives_defined": "yes"}  # suggestions are never values until sent
+    sent = engine.on_form(step.state, {"review_frequency": "Every quarter"})
+    assert sent.state.draft is not None
+    assert sent.state.draft.values["review_frequency"].value == "quarterly"
+    assert "review_frequency" not in sent.state.draft.suggestions

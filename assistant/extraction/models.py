@@ -37,6 +37,11 @@ class StructuredAnswer(BaseModel):
     values: dict[str, FieldValue]
     extractor: str = "rules"
     notes: list[str] = Field(default_factory=list, description="Why something was dropped or fell back.")
+    suggestions: dict[str, FieldValue] = Field(
+        default_factory=dict,
+        description="Values read with too little confidence to propose: never on the card or scored, only shown "
+        "beside the follow-up form's field ('your answer seemed to say ...') for the interviewee to pick or not.",
+    )
 
     def stated_values(self) -> dict[str, Value]:
         return {k: v.value for k, v in self.values.items() if v.value is not None}
@@ -68,7 +73,8 @@ def only_targets(answer: StructuredAnswer, targets: list[str] | None) -> Structu
     if targets is None:
         return answer
     values = {k: (v if k in targets else FieldValue(field=k)) for k, v in answer.values.items()}
-    return answer.model_copy(update={"values": values})
+    suggestions = {k: v for k, v in answer.suggestions.items() if k in targets}
+    return answer.model_copy(update={"values": values, "suggestions": suggestions})
 
 
 def merge(base: StructuredAnswer, new: StructuredAnswer) -> StructuredAnswer:
@@ -78,12 +84,14 @@ def merge(base: StructuredAnswer, new: StructuredAnswer) -> StructuredAnswer:
         old = values.get(fid)
         if value.value is not None and (old is None or old.source != "edited"):
             values[fid] = value
+    suggestions = {k: v for k, v in {**base.suggestions, **new.suggestions}.items() if values[k].value is None}
     return StructuredAnswer(
         question_id=base.question_id,
         texts=base.texts + [t for t in new.texts if t not in base.texts],
         values=values,
         extractor=base.extractor if base.extractor == new.extractor else f"{base.extractor}+{new.extractor}",
         notes=base.notes + new.notes,
+        suggestions=suggestions,
     )
 
 

@@ -63,7 +63,7 @@ def submit_form(protocol: Protocol, state: InterviewState, values: dict[str, str
     if state.phase is Phase.FOLLOW_UP:
         state.pending_fields = [fid for fid in state.pending_fields if fid in problems]
         if state.pending_fields:
-            messages.append(form_text(question, state.pending_fields))
+            messages.append(form_text(question, state.pending_fields, state.draft))
             return Step(state=state, messages=messages, quick_replies=flow.quick_replies(protocol, state),
                         effects=effects)  # fmt: skip
     if state.phase is Phase.CONFIRM:

@@ -60,7 +60,7 @@ def with_form(protocol: Protocol, step: Step) -> Step:
     """Sets ``step.form``: the open follow-up's fields while one is open, else empty."""
     state = step.state
     if state.phase is Phase.FOLLOW_UP and state.pending_fields and state.current is not None:
-        step.form = form_fields(question_of(protocol, state.current), state.pending_fields)
+        step.form = form_fields(question_of(protocol, state.current), state.pending_fields, state.draft)
     else:
         step.form = []
     return step
@@ -129,7 +129,7 @@ def follow_up_or_confirm(protocol: Protocol, state: InterviewState, messages: li
     if missing:
         state.phase, state.pending_fields = Phase.FOLLOW_UP, missing
         state.asked += missing
-        messages.append(form_text(question, missing))
+        messages.append(form_text(question, missing, state.draft))
     else:
         state.phase, state.pending_fields = Phase.CONFIRM, []
         messages.append(card_text(question, state.draft))

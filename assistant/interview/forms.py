@@ -94,7 +94,9 @@ def declined(field: AnswerField) -> FieldValue:
 
 
 def with_values(answer: StructuredAnswer, values: dict[str, FieldValue]) -> StructuredAnswer:
-    return answer.model_copy(update={"values": {**answer.values, **values}})
+    """The answer with these fields set (or declined); a field set is no longer a suggestion."""
+    suggestions = {k: v for k, v in answer.suggestions.items() if k not in values}
+    return answer.model_copy(update={"values": {**answer.values, **values}, "suggestions": suggestions})
 
 
 def corrected(answer: StructuredAnswer, new: StructuredAnswer) -> StructuredAnswer:

@@ -15,7 +15,7 @@ def where(protocol: Protocol, state: InterviewState, greeting: str) -> Step:
     question = flow.question_of(protocol, state.current or "")
     messages = [greeting, flow.ask_text(protocol, question)]
     if state.phase is Phase.FOLLOW_UP and state.pending_fields:
-        messages.append(form_text(question, state.pending_fields))
+        messages.append(form_text(question, state.pending_fields, state.draft))
     elif state.phase is Phase.CONFIRM and state.draft is not None:
         messages.append(card_text(question, state.draft))
     elif state.phase is Phase.NA_REASON:

@@ -116,7 +116,18 @@ def criterion_text(question: Question, result: CriterionResult) -> str:
     return f"{field.label} {words} {label_value(field, result.expected)}"
 
 
-def form_fields(question: Question, ids: list[str]) -> list[FormField]:
+def suggested_input(field: AnswerField, value: object) -> str | list[str]:
+    """A value as the form control shows it: the label(s) picked, or the text typed."""
+    if field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+        return [label_value(field, [v]) for v in value]
+    if field.type in (FieldType.COUNT, FieldType.PERCENTAGE, FieldType.EVIDENCE_LIST, FieldType.FREE_TEXT):
+        return show_value(value)
+    return label_value(field, value)
+
+
+def form_fields(question: Question, ids: list[str], draft: StructuredAnswer | None = None) -> list[FormField]:
+    """The form's fields; a value the extractor read without enough confidence to propose comes pre-filled."""
+    hints = draft.suggestions if draft is not None else {}
     return [
         FormField(
             id=f.id,
@@ -125,15 +136,18 @@ def form_fields(question: Question, ids: list[str]) -> list[FormField]:
             options=option_labels(f),
             multi=f.type is FieldType.MULTI_CHOICE,
             prompt=f.follow_up or f"What about {f.label.lower()}?",
+            suggested=suggested_input(f, hints[f.id].value) if f.id in hints and hints[f.id].value is not None
+            else None,
         )
         for f in question.fields
         if f.id in ids
     ]
 
 
-def form_text(question: Question, ids: list[str]) -> str:
-    """The follow-up as one chat message: a short line per missing field (label: prompt, options)."""
-    fields = form_fields(question, ids)
+def form_text(question: Question, ids: list[str], draft: StructuredAnswer | None = None) -> str:
+    """The follow-up as one chat message: a short line per missing field (label: prompt, options, and what the
+    answer seemed to say, to check)."""
+    fields = form_fields(question, ids, draft)
     if len(fields) == 1:
         head = "One more detail (or 'don't know'):"
     else:
@@ -144,6 +158,9 @@ def form_text(question: Question, ids: list[str]) -> str:
         if f.options:  # frequency labels without their explanation in brackets, to keep the line short
             short = [o.split(" (")[0] for o in f.options] if f.type == FieldType.FREQUENCY else f.options
             line += f" ({' / '.join(short)}{'; several allowed' if f.multi else ''})"
+        if f.suggested:
+            shown_value = ", ".join(f.suggested) if isinstance(f.suggested, list) else f.suggested
+            line += f" Your answer seemed to say: {shown_value}; is that right?"
         lines.append(line)
     return "\n".join(lines)
 

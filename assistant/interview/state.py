@@ -80,6 +80,9 @@ class FormField(BaseModel):
     options: list[str] = Field(default_factory=list)
     multi: bool = False
     prompt: str = ""
+    suggested: str | list[str] | None = Field(
+        default=None, description="What the answer seemed to say, not confident enough to propose: a hint only."
+    )
 
 
 class SaveDraft(BaseModel):

@@ -92,6 +92,9 @@ class InterviewTab:
             label = field.label if field else ""
             prompt = field.prompt if field else ""
             choices = [*field.options, DONT_KNOW] if field else []
+            hint = field.suggested if field else None  # read from the answer, not sure enough to propose
+            if hint:  # shown, never pre-selected: an unchecked wrong value must not slip into the answer
+                prompt += f" Your answer seemed to say: {', '.join(hint) if isinstance(hint, list) else hint}."
             slots += [
                 gr.update(visible=kind == "choice", label=label, info=prompt, choices=choices if kind == "choice"
                           else [], value=None),
