@@ -1,18 +1,17 @@
-"""A corpus of hostile files, built in tmp_path, against every file reader: answers files, protocol folders and site
-documents. Each must give a result or the project's own error with a sentence, quickly (a hang is the failure, so the
-time bound is generous) and without allocating what the file asks for.
+"""A corpus of hostile files, built in tmp_path, against the answers-file reader and the protocol loader (site
+documents: ``test_hostile_documents.py``, which shares ``make`` and ``timed``). Each must give a result or the
+project's own error with a sentence, quickly (a hang is the failure, so the time bound is generous) and without
+allocating what the file asks for.
 
-Timings of the whole corpus are printed with ``pytest -s``.
+Timings of the corpus are printed with ``pytest -s``.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import resource
 import shutil
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,9 @@ from assistant.cli import main
 from assistant.errors import AnswerError, AssistantError
 from assistant.protocol import Protocol
 from assistant.protocol.loader import check_protocol
-from assistant.retrieval.documents import DocumentError, read_document
-from assistant.retrieval.index import GuidanceIndex
 from assistant.safe_input import InputLimits
 from assistant.service import AssessmentService
-from assistant.settings import Settings
 from tests.conftest import MINI_DIR
-from tests.docgen import write_docx, write_pdf
 
 SECONDS = 5.0  # per file; the limits refuse in milliseconds, so anything near this is a hang
 TIMINGS: dict[str, float] = {}
@@ -40,11 +35,11 @@ BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".jo
 )  # 9 levels of 9: 387 million items once expanded
 
 
-def _mib_rss() -> float:
+def mib_rss() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
-def _timed(name: str, call: Callable[[], Any]) -> Any:
+def timed(name: str, call: Callable[[], Any]) -> Any:
     """Run ``call``; return its result or the AssistantError it raised; fail on anything else or on a hang."""
     start = time.monotonic()
     try:
@@ -124,20 +119,20 @@ ANSWER_KINDS = [
 @pytest.mark.parametrize("kind", ANSWER_KINDS)
 def test_hostile_answers_file_is_refused_quickly(tmp_path: Path, mini: Protocol, kind: str) -> None:
     path = make(tmp_path / f"{kind}.yaml", kind)
-    before = _mib_rss()
+    before = mib_rss()
 
     def score() -> object:
         return parse_answers(mini, read_answers_file(path))
 
-    result = _timed(f"answers/{kind}", score)
+    result = timed(f"answers/{kind}", score)
     assert isinstance(result, AnswerError), f"{kind}: {type(result).__name__}"
-    assert _mib_rss() - before < 300, "the limits should refuse before anything big is allocated"
+    assert mib_rss() - before < 300, "the limits should refuse before anything big is allocated"
 
 
 @pytest.mark.parametrize("kind", ["deep_json", "long_int", "huge", "fifo", "empty", "folder", "dev_zero"])
 def test_hostile_json_answers_file_is_refused_quickly(tmp_path: Path, mini: Protocol, kind: str) -> None:
     path = make(tmp_path / f"{kind}.json", kind)
-    result = _timed(f"answers/{kind}.json", lambda: parse_answers(mini, read_answers_file(path)))
+    result = timed(f"answers/{kind}.json", lambda: parse_answers(mini, read_answers_file(path)))
     assert isinstance(result, AnswerError), f"{kind}: {type(result).__name__}"
 
 
@@ -193,7 +188,7 @@ def test_qmm_score_refuses_a_bomb_in_milliseconds(tmp_path: Path, capsys: pytest
 
 def test_service_score_file_refuses_a_fifo(service: AssessmentService, tmp_path: Path) -> None:
     path = make(tmp_path / "upload.yaml", "fifo")
-    result = _timed("service/score_file fifo", lambda: service.score_file(path))
+    result = timed("service/score_file fifo", lambda: service.score_file(path))
     assert isinstance(result, AnswerError)
 
 
@@ -219,7 +214,7 @@ def proto_dir(tmp_path: Path) -> Path:
 def test_hostile_question_file_is_an_issue(proto_dir: Path, kind: str) -> None:
     target = proto_dir / "questions" / "zz.yaml"
     make(target, kind)
-    protocol, issues = _timed(f"protocol/{kind}", lambda: check_protocol(proto_dir))
+    protocol, issues = timed(f"protocol/{kind}", lambda: check_protocol(proto_dir))
     assert any("zz.yaml" in str(issue) for issue in issues), issues
     assert all(str(issue).strip() for issue in issues)
 
@@ -229,7 +224,7 @@ def test_hostile_protocol_yaml_is_an_issue(proto_dir: Path, kind: str) -> None:
     meta = proto_dir / "protocol.yaml"
     meta.unlink()
     make(meta, kind)
-    protocol, issues = _timed(f"protocol.yaml/{kind}", lambda: check_protocol(proto_dir))
+    protocol, issues = timed(f"protocol.yaml/{kind}", lambda: check_protocol(proto_dir))
     assert protocol is None
     assert any("protocol.yaml" in str(issue) for issue in issues), issues
 
@@ -248,182 +243,6 @@ def test_too_many_question_files_is_an_issue(proto_dir: Path) -> None:
 
     _, issues, _ = load_protocol_unchecked(proto_dir, small)
     assert any("the limit is 3" in str(i) for i in issues), issues
-
-
-# --- site documents --------------------------------------------------------------------------------------------
-R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-TYPES = (
-    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
-)
-BODY = (
-    '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-    "<w:body><w:p><w:r><w:t>Quality manual text.</w:t></w:r></w:p></w:body></w:document>"
-)
-
-
-def _rels(target: str, kind: str = f"{R}/officeDocument") -> str:
-    return (
-        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        f'<Relationship Id="rId1" Type="{kind}" Target="{target}"/></Relationships>'
-    )
-
-
-def _docx(path: Path, parts: dict[str, str], body: str = BODY) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", TYPES)
-        archive.writestr("_rels/.rels", _rels("word/document.xml"))
-        archive.writestr("word/document.xml", body)
-        for name, text in parts.items():
-            archive.writestr(name, text)
-    return path
-
-
-def nested_docx(path: Path, depth: int = 990) -> Path:
-    """Parts that each point at the next: python-docx walks them by recursion."""
-    parts = {"word/_rels/document.xml.rels": _rels("p0.xml", f"{R}/custom")}
-    for i in range(depth):
-        parts[f"word/p{i}.xml"] = "<x/>"
-        if i < depth - 1:
-            parts[f"word/_rels/p{i}.xml.rels"] = _rels(f"p{i + 1}.xml", f"{R}/custom")
-    return _docx(path, parts)
-
-
-def bomb_docx(path: Path) -> Path:
-    """A 200 KB DOCX with a member that inflates to 210 MB of zeros."""
-    _docx(path, {})
-    with (
-        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
-        archive.open("word/media/bomb.bin", "w", force_zip64=True) as member,
-    ):
-        chunk = bytes(1 << 20)
-        for _ in range(210):
-            member.write(chunk)
-    return path
-
-
-def truncated_pdf(path: Path) -> Path:
-    whole = io.BytesIO()
-    write_pdf(path, [["1 Scope", "Text on page one."], ["2 Terms", "Text on page two."]])
-    whole.write(path.read_bytes())
-    path.write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
-    return path
-
-
-DOCUMENTS: dict[str, Callable[[Path], Path]] = {
-    "nested_parts.docx": nested_docx,
-    "zip_bomb.docx": bomb_docx,
-    "odd_root.docx": lambda p: _docx(p, {}, '<?xml version="1.0"?><foo><bar/></foo>'),
-    "not_a_zip.docx": lambda p: (p.write_bytes(b"PK\x03\x04 garbage" * 100), p)[1],
-    "missing_document.docx": lambda p: (
-        zipfile.ZipFile(p, "w").writestr("[Content_Types].xml", TYPES),
-        p,
-    )[1],
-    "truncated.pdf": truncated_pdf,
-    "garbage.pdf": lambda p: (p.write_bytes(b"%PDF-1.7\n" + os.urandom(4000)), p)[1],
-    "empty.pdf": lambda p: make(p, "empty"),
-    "folder.pdf": lambda p: make(p, "folder"),
-    "fifo.txt": lambda p: make(p, "fifo"),
-    "dev_zero.md": lambda p: make(p, "dev_zero"),
-    "huge.txt": lambda p: make(p, "huge"),
-    "nul_bytes.txt": lambda p: make(p, "nul_bytes"),
-    "unclosed_title.html": lambda p: (p.write_text("<title>" + "word " * 1_000_000), p)[1],
-    "unclosed_comment.html": lambda p: (p.write_text("<p>x</p><!--" + "a <b> " * 500_000), p)[1],
-    "symlink_loop.txt": lambda p: make(p, "symlink_loop"),
-}
-
-
-READABLE = {"unclosed_title.html", "unclosed_comment.html"}  # the text around the unclosed tag is still text
-
-
-@pytest.mark.parametrize("name", sorted(DOCUMENTS))
-def test_hostile_document_is_a_per_file_error_or_text(tmp_path: Path, name: str) -> None:
-    path = DOCUMENTS[name](tmp_path / name)
-    before = _mib_rss()
-    result = _timed(f"document/{name}", lambda: read_document(path))
-    if name in READABLE:
-        assert isinstance(result, list)
-        assert result
-    else:
-        assert isinstance(result, DocumentError), f"{name}: {type(result).__name__}"
-    assert _mib_rss() - before < 300
-
-
-@pytest.mark.parametrize(
-    ("name", "words"),
-    [
-        ("nested_parts.docx", "nest without end"),
-        ("zip_bomb.docx", "inflate to 220.2 MB; the limit is 200.0 MB"),
-        ("fifo.txt", "named pipe"),
-        ("huge.txt", "the limit is 50.0 MB"),
-        ("folder.pdf", "a folder"),
-        ("dev_zero.md", "a device"),
-    ],
-)
-def test_document_refusals_say_why(tmp_path: Path, name: str, words: str) -> None:
-    path = DOCUMENTS[name](tmp_path / name)
-    with pytest.raises(DocumentError, match=words):
-        read_document(path)
-
-
-def test_the_time_budget_stops_a_slow_reader(tmp_path: Path) -> None:
-    pdf = write_pdf(tmp_path / "manual.pdf", [["1 Scope", "Page text."]] * 3)
-    docx = write_docx(tmp_path / "sop.docx", [("Purpose", ["Text."] * 300)])
-    spent = InputLimits(document_seconds=0)
-    for path in (pdf, docx):
-        with pytest.raises(DocumentError, match="took longer than the 0 s limit"):
-            read_document(path, spent)
-
-
-def test_the_time_budget_is_checked_inside_a_page(tmp_path: Path) -> None:
-    """A clock that moves one second per look: the budget runs out while page 1's operators are read."""
-    from assistant.retrieval.documents import read_pdf
-    from assistant.safe_input import LIMITS, Deadline
-
-    ticks = iter(range(1_000_000))
-    deadline = Deadline(3, clock=lambda: next(ticks))
-    pdf = write_pdf(tmp_path / "manual.pdf", [["1 Scope", "Line."] * 20])
-    with pytest.raises(AssistantError, match=r"stopped at page 1\)"):
-        read_pdf(pdf.read_bytes(), LIMITS, deadline)
-    assert next(ticks) > 4  # it got past the check before the page, into the page's operators
-
-
-def test_a_docx_with_many_styles_reads_quickly(tmp_path: Path) -> None:
-    import docx
-    from docx.enum.style import WD_STYLE_TYPE
-
-    document = docx.Document()
-    for i in range(1000):
-        document.styles.add_style(f"Custom {i}", WD_STYLE_TYPE.PARAGRAPH)
-    document.add_heading("4.2 Management review", level=1)
-    for i in range(1000):
-        document.add_paragraph(f"Paragraph {i} about reviews.", style=f"Custom {i}")
-    path = tmp_path / "styles.docx"
-    document.save(str(path))
-    chunks = _timed("document/1000 styles x 1000 paragraphs", lambda: read_document(path))
-    assert chunks[0].heading == "4.2 Management review"
-    assert TIMINGS["document/1000 styles x 1000 paragraphs"] < 2.0
-
-
-def test_ingest_goes_on_past_every_hostile_file(fake_settings: Settings, tmp_path: Path) -> None:
-    index: GuidanceIndex = AssessmentService(fake_settings).ready_index()
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name, build in DOCUMENTS.items():
-        if name not in ("zip_bomb.docx", "huge.txt", *READABLE):  # covered above; keep this test quick
-            build(folder / name)
-    (folder / "unclosed.html").write_text("<title>Gemba <p>walks <!-- weekly", encoding="utf-8")
-    (folder / "zz_good.md").write_text("# Gemba walk\n\nLeaders walk the floor weekly.\n", encoding="utf-8")
-    report = _timed("ingest/hostile folder", lambda: index.ingest([folder]))
-    assert [Path(p).name for p in report.added] == ["unclosed.html", "zz_good.md"]
-    special = {"folder.pdf", "fifo.txt", "dev_zero.md", "symlink_loop.txt"}  # the folder walk skips these
-    expected = set(DOCUMENTS) - {"zip_bomb.docx", "huge.txt"} - READABLE - special
-    assert {Path(p).name for p, _ in report.failed} == expected
-    named = _timed("ingest/special files named", lambda: index.ingest([folder / name for name in sorted(special)]))
-    assert {Path(p).name for p, _ in named.failed} == special - {"folder.pdf"}  # a folder named .pdf is walked
-    assert all(why for _, why in report.failed)
 
 
 def test_print_timings() -> None:
