@@ -83,7 +83,8 @@ def question_panel(protocol: Protocol, state: InterviewState | None) -> str:
 def progress_markdown(protocol: Protocol, state: InterviewState | None, progress: dict[str, tuple[int, int]]) -> str:
     if state is None:
         return ""
-    lines = [f"**Progress** · {state.interviewee} ({state.role}) · {state.protocol}"]
+    role = next((r.label for r in protocol.meta.roles if r.id == state.role), "all questions")
+    lines = [f"**Progress** · {esc(state.interviewee)} ({role}) · {state.protocol}"]
     for area in protocol.meta.areas:
         done, total = progress.get(area.id, (0, 0))
         if total:
