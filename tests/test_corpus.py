@@ -38,11 +38,15 @@ def test_source_registry_matches_the_shared_source_list() -> None:
     text = SHARED_SOURCES.read_text(encoding="utf-8")
     shared = {line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "key" not in line}
     shared.discard("---")
-    assert set(load_sources(CORPUS)) == shared
+    registry = load_sources(CORPUS)
+    assert shared <= set(registry)
+    # a source the corpus added since the shared list was written must say where to read it
+    for key in set(registry) - shared:
+        assert key.startswith("project-") or "<http" in registry[key], key
 
 
-def test_protocol_and_corpus_agree_on_source_keys(qmm_protocol: Protocol) -> None:
-    assert set(qmm_protocol.meta.sources) == set(load_sources(CORPUS))
+def test_every_source_the_protocol_names_is_registered(qmm_protocol: Protocol) -> None:
+    assert set(qmm_protocol.meta.sources) <= set(load_sources(CORPUS))
 
 
 def test_every_practice_area_is_covered(notes, qmm_protocol: Protocol) -> None:  # type: ignore[no-untyped-def]
