@@ -56,6 +56,10 @@ class InputLimits:
     # 10-40 parts plus images); checked from the zip directory before python-docx reads anything.
     docx_inflated_bytes: int = 200_000_000
     docx_members: int = 2_000
+    # The XML parts python-docx parses into trees: 20 MB of tiny elements took 450 MB of memory here, so the XML is
+    # bounded by size and by element count (a 300-page SOP has about 100,000 elements in 3 MB).
+    docx_xml_bytes: int = 20_000_000
+    docx_xml_elements: int = 1_000_000
     # Wall-clock budget per document, checked between pages, paragraphs, table rows and HTML chunks. A 300-page
     # text PDF reads in about 30 s here.
     document_seconds: float = 120.0

@@ -77,6 +77,12 @@ def bomb_docx(path: Path) -> Path:
     return path
 
 
+def many_elements_docx(path: Path) -> Path:
+    """1.2 million empty paragraphs: 7 MB of XML in a 20 KB file, and a tree of millions of objects once parsed."""
+    head, tail = BODY.split("<w:body>")
+    return _docx(path, {}, head + "<w:body>" + "<w:p/>" * 1_200_000 + tail)
+
+
 def truncated_pdf(path: Path) -> Path:
     whole = io.BytesIO()
     write_pdf(path, [["1 Scope", "Text on page one."], ["2 Terms", "Text on page two."]])
@@ -88,6 +94,7 @@ def truncated_pdf(path: Path) -> Path:
 DOCUMENTS: dict[str, Callable[[Path], Path]] = {
     "nested_parts.docx": nested_docx,
     "zip_bomb.docx": bomb_docx,
+    "many_elements.docx": many_elements_docx,
     "odd_root.docx": lambda p: _docx(p, {}, '<?xml version="1.0"?><foo><bar/></foo>'),
     "not_a_zip.docx": lambda p: (p.write_bytes(b"PK\x03\x04 garbage" * 100), p)[1],
     "missing_document.docx": lambda p: (
@@ -129,6 +136,7 @@ def test_hostile_document_is_a_per_file_error_or_text(tmp_path: Path, name: str)
     [
         ("nested_parts.docx", "nest without end"),
         ("zip_bomb.docx", "inflate to 220.2 MB; the limit is 200.0 MB"),
+        ("many_elements.docx", r"about 1,200,0\d\d XML elements; the limit is 1,000,000"),
         ("fifo.txt", "named pipe"),
         ("huge.txt", "the limit is 50.0 MB"),
         ("folder.pdf", "a folder"),

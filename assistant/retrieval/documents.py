@@ -3,9 +3,10 @@
 Readers: Markdown, plain text, HTML, PDF (page numbers), DOCX (headings). Any input gives chunks or a
 ``DocumentError`` with a one-line reason (corrupt, encrypted, empty, unsupported, too big, too slow), so one bad file
 never stops the others. The limits (``assistant.safe_input.LIMITS``): only regular files, at most 50 MB each; a DOCX
-is refused from its zip directory when its parts would inflate past 200 MB or number over 2,000; each reader checks a
-time budget between pages, paragraphs, table rows and HTML chunks; any parser exception (a RecursionError from parts
-that nest without end included) becomes that file's error.
+is refused before python-docx parses it when its parts would inflate past 200 MB or number over 2,000, or its XML
+would be over 20 MB or 1,000,000 elements; each reader checks a time budget between pages, paragraphs, table rows
+and HTML chunks; any parser exception (a RecursionError from parts that nest without end included) becomes that
+file's error.
 """
 
 from __future__ import annotations
@@ -216,6 +217,16 @@ def _check_zip(data: bytes, limits: InputLimits) -> None:
         if inflated > limits.docx_inflated_bytes:
             raise DocumentError(
                 f"the DOCX would inflate to {megabytes(inflated)}; the limit is {megabytes(limits.docx_inflated_bytes)}"
+            )
+        xml = [m for m in members if m.filename.lower().endswith((".xml", ".rels"))]
+        xml_bytes = sum(m.file_size for m in xml)
+        if xml_bytes > limits.docx_xml_bytes:
+            limit = megabytes(limits.docx_xml_bytes)
+            raise DocumentError(f"the DOCX's XML would inflate to {megabytes(xml_bytes)}; the limit is {limit}")
+        elements = sum(archive.read(m).count(b"<") for m in xml)  # at most docx_xml_bytes inflated, in C
+        if elements > limits.docx_xml_elements:
+            raise DocumentError(
+                f"the DOCX has about {elements:,} XML elements; the limit is {limits.docx_xml_elements:,}"
             )
 
 
