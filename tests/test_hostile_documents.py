@@ -212,3 +212,50 @@ def test_print_document_timings() -> None:
     for name, seconds in sorted(TIMINGS.items(), key=lambda kv: -kv[1]):
         if name.startswith(("document/", "ingest/")):
             print(f"{seconds * 1000:8.1f} ms  {name}")
+
+
+def bomb_pdf(path: Path, pages: int, inflated: int) -> Path:
+    """Pages whose content streams each inflate to ``inflated`` bytes of blank lines (a few KB each in the file)."""
+    import zlib
+
+    font = 3 + 2 * pages
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode()]
+    stream = zlib.compress(b"BT /F1 11 Tf 72 720 Td (Page text) Tj ET\n" + b"\n" * inflated, 9)
+    for i in range(pages):
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
+            f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
+        )
+        objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path
+
+
+@pytest.mark.slow
+def test_a_pdf_of_bomb_pages_does_not_add_up_in_memory(tmp_path: Path) -> None:
+    """8 pages of 40 MB each once inflated (a 330 KB file): pypdf's cache is dropped per page, so the peak stays near
+    one page (it was every page before: 12 such pages of 60 MB peaked at 729 MB, now 203 MB)."""
+    import subprocess
+    import sys
+
+    path = bomb_pdf(tmp_path / "bomb.pdf", pages=8, inflated=40_000_000)
+    script = (
+        "import resource, sys; from pathlib import Path; from assistant.retrieval.documents import read_document;"
+        "chunks = read_document(Path(sys.argv[1]));"
+        "print(len(chunks), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0, done.stderr[-2000:]
+    chunks, peak_mib = map(int, done.stdout.split())
+    assert chunks == 8
+    assert peak_mib < 250, f"peak {peak_mib} MiB"

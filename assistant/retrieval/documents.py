@@ -199,6 +199,9 @@ def read_pdf(data: bytes, limits: InputLimits, deadline: Deadline) -> Document:
         text = (page.extract_text(visitor_operand_before=visit) or "").strip()
         if not text:
             continue
+        # pypdf keeps every decoded stream in its object cache: up to 75 MB a page, so a small file of many
+        # "bomb" pages would add up to gigabytes. Pages are read once, so the cache is dropped after each.
+        getattr(reader, "resolved_objects", {}).clear()
         found = [line.strip() for line in text.splitlines() if HEADING_LINE.match(line.strip())]
         heading = found[0] if found else heading
         sections.append(Section(text, page=number, heading=heading))
