@@ -40,7 +40,7 @@ from assistant.errors import AssistantError
 class InputLimits:
     """Every limit on untrusted input, in one place. Figures measured on the 2-core dev machine, 2026-11."""
 
-    # An answers file for all 50 questions is about 15 KB (eval/sites/*.yaml); 2 MB leaves over 100x room.
+    # An answers file for all 50 questions is 8-20 KB (eval/sites/*.yaml); 2 MB leaves 100x room.
     answers_file_bytes: int = 2_000_000
     # The largest protocol question file is 78 KB (technical_excellence.yaml); same 2 MB ceiling as before.
     protocol_file_bytes: int = 2_000_000
@@ -52,17 +52,18 @@ class InputLimits:
     yaml_nodes: int = 50_000
     # One site document (kept from the first ingestion release).
     document_bytes: int = 50_000_000
-    # A DOCX is a zip: the sum of its members' inflated sizes, and how many members it may have (a real one has
-    # 10-40 parts plus images); checked from the zip directory before python-docx reads anything.
+    # A DOCX is a zip: the sum of its members' inflated sizes, and how many members it may have (python-docx
+    # writes 17 parts, plus one per image); checked from the zip directory before python-docx reads anything.
     docx_inflated_bytes: int = 200_000_000
     docx_members: int = 2_000
     # The XML parts python-docx parses into trees: 20 MB of tiny elements took 450 MB of memory here, so the XML is
-    # bounded by size and by element count (a 300-page SOP has about 100,000 elements in 3 MB).
+    # bounded by size and by element count (2,400 paragraphs under 300 headings: 34,000 elements in 0.45 MB).
     docx_xml_bytes: int = 20_000_000
     docx_xml_elements: int = 1_000_000
-    # Wall-clock budget per document, checked between pages, paragraphs, table rows and HTML chunks. A 300-page
-    # text PDF reads in about 30 s here.
-    document_seconds: float = 120.0
+    # Wall-clock budget per document, checked between pages, PDF operators, paragraphs, table rows and HTML chunks.
+    # A generated 300-page text PDF reads in 0.7 s here; real manuals with embedded fonts are several times slower,
+    # while 12 hostile pages of 60 MB blank content each (a 700 KB file) took 29 s.
+    document_seconds: float = 60.0
 
 
 LIMITS = InputLimits()
