@@ -23,6 +23,7 @@ class HeardAnswer(BaseModel):
 
     question_id: str
     interview_id: int
+    interview_token: str = Field(default="", description="The interview's reference outside the server.")
     interviewee: str
     role: str
     status: str  # confirmed | na
@@ -72,7 +73,8 @@ def heard_answers(protocol: Protocol, rows: list[dict[str, Any]]) -> dict[str, l
         if question is None or row["protocol"] != protocol.ref:
             continue
         heard = HeardAnswer(
-            question_id=question.id, interview_id=row["interview_id"], interviewee=row["interviewee"],
+            question_id=question.id, interview_id=row["interview_id"], interview_token=row.get("interview_token") or "",
+            interviewee=row["interviewee"],
             role=row["role"], status=row["status"], na_justification=row["na_justification"],
             version=row["version"], at=row["at"],
         )  # fmt: skip

@@ -41,6 +41,8 @@ class Turn(BaseModel):
     guidance: list[Passage] | None = None
     transcript: list[dict[str, str]] = Field(default_factory=list, description="Earlier chat: {'role', 'content'}.")
     said: str = Field(default="", description="The interviewee's message as saved in the chat (a form as text).")
+    interview_token: str = Field(default="", description="The interview's unguessable reference (for URLs).")
+    assessment_token: str = Field(default="", description="Its assessment's unguessable reference.")
     kept_text: str = Field(default="", description="Text to put back in the answer box (it could not be read).")
 
 
@@ -61,7 +63,7 @@ class InterviewFlow:
         return self.service.engine
 
     # --- start and resume ------------------------------------------------------------------------------------------
-    def start(self, site: str, interviewee: str, role: str) -> Turn:
+    def start(self, site: str, interviewee: str, role: str, owner_id: int | None = None, who: str = "") -> Turn:
         site, interviewee = " ".join(site.split())[:200], " ".join(interviewee.split())[:200]
         if not site or not interviewee:
             raise AssistantError("Enter the site name and your name to start.")
@@ -80,7 +82,8 @@ class InterviewFlow:
             return TurnWrite(step.state.model_dump_json(), [e.model_dump() for e in step.effects],
                              [("assistant", m) for m in step.messages if m])  # fmt: skip
 
-        self.service.store.start_interview(site, interviewee, role, protocol, utcnow(), first_turn)
+        self.service.store.start_interview(site, interviewee, role, protocol, utcnow(), first_turn, owner_id,
+                                           who or interviewee)  # fmt: skip
         step = steps[-1]
         return Turn(state=step.state, messages=step.messages, quick_replies=step.quick_replies, form=_form(step))
 
@@ -142,8 +145,9 @@ class InterviewFlow:
         return repaired
 
     # --- one message -----------------------------------------------------------------------------------------------
-    def turn(self, state: InterviewState, message: str) -> Turn:
+    def turn(self, state: InterviewState, message: str, who: str = "") -> Turn:
         message = message[:MAX_MESSAGE_CHARS]
+        who = who or state.interviewee
         command = self.engine.parse(state, message)
         if command is not None:
             step = self.engine.on_command(state, command[0], command[1])
@@ -153,19 +157,20 @@ class InterviewFlow:
             except UnreadableAnswer:
                 again = self.engine.resume(state)
                 unread = Step(state=state, messages=[UNREADABLE], quick_replies=again.quick_replies, form=again.form)
-                turn = self._commit(state, unread, message)
+                turn = self._commit(state, unread, message, who)
                 turn.kept_text = message
                 return turn
             step = self.engine.on_text(state, message, extracted)
-        turn = self._commit(state, step, message)
+        turn = self._commit(state, step, message, who)
         guidance = [e for e in step.effects if isinstance(e, ShowGuidance)]
         if guidance:
             turn.guidance = self.service.guidance(guidance[0].question_id)
         return turn
 
-    def submit_form(self, state: InterviewState, values: dict[str, str | list[str]], confirm: bool = False) -> Turn:
+    def submit_form(self, state: InterviewState, values: dict[str, str | list[str]], confirm: bool = False,
+                    who: str = "") -> Turn:  # fmt: skip
         step = self.engine.on_form(state, values, confirm=confirm)
-        return self._commit(state, step, self._form_text(state, values))
+        return self._commit(state, step, self._form_text(state, values), who or state.interviewee)
 
     def _form_text(self, state: InterviewState, values: dict[str, str | list[str]]) -> str:
         question = self.service.protocol.question(state.current or "")
@@ -173,11 +178,11 @@ class InterviewFlow:
         parts = [f"{labels.get(k, k)}: {', '.join(v) if isinstance(v, list) else v}" for k, v in values.items()]
         return "; ".join(parts) or "(no answers in the form)"
 
-    def apply_edits(self, state: InterviewState, edits: dict[str, str]) -> Turn | None:
+    def apply_edits(self, state: InterviewState, edits: dict[str, str], who: str = "") -> Turn | None:
         turn: Turn | None = None
         messages: list[str] = []
         for field, value in edits.items():
-            turn = self.turn(turn.state if turn else state, f"edit {field} = {value}")
+            turn = self.turn(turn.state if turn else state, f"edit {field} = {value}", who)
             messages += turn.messages
         if turn is not None:
             turn.messages = messages
@@ -202,12 +207,12 @@ class InterviewFlow:
                       question.id, type(exc).__name__, where)  # fmt: skip
             raise UnreadableAnswer(UNREADABLE) from None
 
-    def _commit(self, before: InterviewState, step: Step, user_text: str) -> Turn:
+    def _commit(self, before: InterviewState, step: Step, user_text: str, who: str) -> Turn:
         after = step.state.model_copy(update={"revision": before.revision + 1})
         lines = ([("user", user_text)] if user_text else []) + [("assistant", m) for m in step.messages if m]
         after.revision = self.service.store.commit_turn(
             before.interview_id, before.revision, after.model_dump_json(), [e.model_dump() for e in step.effects],
-            before.interviewee, utcnow(), lines,
+            who, utcnow(), lines,
         )  # fmt: skip
         return Turn(state=after, messages=step.messages, quick_replies=step.quick_replies, form=_form(step),
                     said=user_text)  # fmt: skip

@@ -4,16 +4,25 @@ It owns the settings and loads what each call needs on first use (protocol, stor
 guidance index), so a command that needs none of them pays for none of them. One interviewee message is one
 ``turn``: extract, step the pure interview engine, commit the effects and the new state in one transaction, and only
 then return the reply.
+
+Access is checked here, never in the UI: every call that reads or writes assessment data takes a ``Principal``
+(an account with its (site, role) grants, or the local single user while no account exists) and raises
+``AccessDenied`` (or ``SessionExpired``) before touching anything it may not. The table is ``assistant.auth.can``.
+Interviews and assessments are reached by id (server side) or by their unguessable token (what URLs and API
+clients carry); the audit log's ``who`` is the account's name.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.account_service import UserAdmin, denied
 from assistant.answers import parse_answers, read_answers_file
+from assistant.auth import AccessDenied, Action, Principal, can
 from assistant.conflicts import Conflict, HeardAnswer, differ, heard_answers, scored_answer, versions_of
 from assistant.conflicts import conflicts as find_conflicts
 from assistant.errors import AssistantError, ExtractionError
@@ -25,6 +34,7 @@ from assistant.retrieval.notes import load_note_ids
 from assistant.rubric import ConfirmedAnswer, SiteProfile, score_site
 from assistant.settings import Settings
 from assistant.store import Store, database_url
+from assistant.store_accounts import Accounts
 
 if TYPE_CHECKING:
     from assistant.extraction.models import Extractor
@@ -32,7 +42,7 @@ if TYPE_CHECKING:
     from assistant.retrieval.embeddings import Embedder
     from assistant.retrieval.index import GuidanceIndex
 
-__all__ = ["MAX_MESSAGE_CHARS", "AssessmentService", "Turn"]
+__all__ = ["MAX_MESSAGE_CHARS", "AccessDenied", "AssessmentService", "Principal", "Turn"]
 
 
 class AssessmentService:
@@ -117,68 +127,158 @@ class AssessmentService:
         """(label, id) of the roles an interviewee can take, plus 'all questions'."""
         return [(r.label, r.id) for r in self.protocol.meta.roles] + [("Whole protocol (all questions)", "all")]
 
-    def start_interview(self, site: str, interviewee: str, role: str) -> Turn:
-        """A new interview: site, assessment, interview, first state and first messages saved in one transaction."""
-        return self.flow.start(site, interviewee, role)
+    # --- who is calling (every call below checks its principal first; see assistant.auth) ------------------------
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.store)
 
-    def resume_interview(self, interview_id: int) -> Turn:
-        """Where an interview stopped, with its whole chat (``Turn.transcript``); a broken state is repaired."""
-        return self.flow.resume(interview_id)
+    @cached_property
+    def users(self) -> UserAdmin:
+        """Account management (admins and the command line)."""
+        return UserAdmin(self)
 
-    def interviews(self) -> list[dict[str, Any]]:
-        return self.store.list_interviews()
+    def local_mode(self) -> bool:
+        """Single-user local mode: no account exists yet, so nobody logs in (the app then binds to loopback only)."""
+        return self.accounts.count() == 0
 
-    def assessment_of(self, interview_id: int) -> int:
-        """The assessment an interview belongs to."""
-        return int(self.store.interview(interview_id)["assessment_id"])
+    def login(self, name: str, password: str) -> bool:
+        """The password check behind the app's login form; a disabled or unknown account is refused."""
+        return self.users.login(name, password)
 
-    def turn(self, state: InterviewState, message: str) -> Turn:
+    def session_principal(self, name: str, token: str, now: datetime | None = None) -> Principal:
+        """The principal of a logged-in browser or client: ``name`` as the login form checked it, ``token`` the
+        login's secret (its hash identifies the session row, opened the first time it is seen)."""
+        return self.users.session_principal(name, token, now or utcnow())
+
+    def check(self, principal: Principal, action: Action, site: str | None = None) -> Principal:
+        """The principal as the database knows it now (session alive, account enabled, current grants), if it may
+        do ``action`` at ``site``; else ``AccessDenied`` (``SessionExpired`` for an ended session)."""
+        current = self.users.current(principal, utcnow())
+        if not can(current, action, site):
+            raise AccessDenied(denied(action, site))
+        return current
+
+    def _interview(self, principal: Principal, ref: int | str, action: Action) -> tuple[Principal, dict[str, Any]]:
+        row = self.store.interview(ref)
+        current = self.check(principal, action, row["site"])
+        if action == "answer" and current.is_account and not current.admin and row["owner_id"] != current.user_id:
+            raise AccessDenied("Only the person who started this interview can answer in it; you can read it.")
+        return current, row
+
+    def _assessment(self, principal: Principal, ref: int | str, action: Action) -> tuple[Principal, int]:
+        row = self.store.assessment(ref)
+        return self.check(principal, action, row["site"]), int(row["id"])
+
+    @staticmethod
+    def _who(principal: Principal, fallback: str) -> str:
+        """The name the audit log records: the account's; in local mode (no accounts) the name typed."""
+        return principal.name if principal.is_account else (fallback or principal.name)
+
+    def _tokens(self, turn: Turn, row: dict[str, Any]) -> Turn:
+        turn.interview_token, turn.assessment_token = row["token"] or "", row["assessment_token"] or ""
+        return turn
+
+    # --- the guided interview ------------------------------------------------------------------------------------
+    def start_interview(self, principal: Principal, site: str, interviewee: str, role: str) -> Turn:
+        """A new interview: site, assessment, interview, first state and first messages saved in one transaction.
+        An account may leave ``interviewee`` empty (its own name is used)."""
+        site = " ".join(site.split())[:200]
+        current = self.check(principal, "start_interview", site or None)
+        if current.is_account and not interviewee.strip():
+            interviewee = current.name
+        turn = self.flow.start(site, interviewee, role, current.user_id, self._who(current, interviewee))
+        return self._tokens(turn, self.store.interview(turn.state.interview_id))
+
+    def resume_interview(self, principal: Principal, interview: int | str) -> Turn:
+        """Where an interview stopped (by id, or by its token from a URL), with its whole chat
+        (``Turn.transcript``); a broken state is repaired."""
+        _, row = self._interview(principal, interview, "read_interview")
+        return self._tokens(self.flow.resume(int(row["id"])), row)
+
+    def interviews(self, principal: Principal) -> list[dict[str, Any]]:
+        """The interviews this principal may open (its sites only), newest first."""
+        current = self.users.current(principal, utcnow())
+        return self.store.list_interviews(current.sites("read_interview"))
+
+    def assessment_ref(self, principal: Principal, interview: int | str) -> str:
+        """The token of the assessment an interview belongs to."""
+        _, row = self._interview(principal, interview, "read_results")
+        return str(row["assessment_token"])
+
+    def turn(self, principal: Principal, state: InterviewState, message: str) -> Turn:
         """One interviewee message: extract, step the engine, persist (state, effects, chat), then reply.
 
         Raises ``StaleInterview`` when another tab saved first (nothing is saved)."""
-        return self.flow.turn(state, message)
+        current, row = self._interview(principal, state.interview_id, "answer")
+        return self._tokens(self.flow.turn(state, message, self._who(current, state.interviewee)), row)
 
-    def submit_form(self, state: InterviewState, values: dict[str, str | list[str]], confirm: bool = False) -> Turn:
+    def submit_form(self, principal: Principal, state: InterviewState, values: dict[str, str | list[str]],
+                    confirm: bool = False) -> Turn:  # fmt: skip
         """The follow-up form's answers (field id -> label(s) or text), saved like a turn; ``confirm``: also confirm
         the card when nothing is left to ask ("Send and confirm")."""
-        return self.flow.submit_form(state, values, confirm)
+        current, row = self._interview(principal, state.interview_id, "answer")
+        turn = self.flow.submit_form(state, values, confirm, self._who(current, state.interviewee))
+        return self._tokens(turn, row)
 
-    def apply_edits(self, state: InterviewState, edits: dict[str, str]) -> Turn | None:
+    def apply_edits(self, principal: Principal, state: InterviewState, edits: dict[str, str]) -> Turn | None:
         """Edits from the answer card, field by field (each one a saved turn); None when nothing changed."""
-        return self.flow.apply_edits(state, edits)
+        current, row = self._interview(principal, state.interview_id, "answer")
+        turn = self.flow.apply_edits(state, edits, self._who(current, state.interviewee))
+        return self._tokens(turn, row) if turn else None
 
     # --- results: every interviewee heard ------------------------------------------------------------------------
-    def heard(self, assessment_id: int) -> dict[str, list[HeardAnswer]]:
+    def heard(self, principal: Principal, assessment: int | str) -> dict[str, list[HeardAnswer]]:
+        _, assessment_id = self._assessment(principal, assessment, "read_results")
+        return self._heard(assessment_id)
+
+    def _heard(self, assessment_id: int) -> dict[str, list[HeardAnswer]]:
         return heard_answers(self.protocol, self.store.confirmed_answers(assessment_id))
 
-    def conflicts(self, assessment_id: int) -> list[Conflict]:
+    def conflicts(self, principal: Principal, assessment: int | str) -> list[Conflict]:
         """Questions whose interviewees' confirmed answers differ, with who said what (and any assessor choice)."""
-        return find_conflicts(self.protocol, self.heard(assessment_id), self.store.resolutions(assessment_id))
+        _, assessment_id = self._assessment(principal, assessment, "read_results")
+        return find_conflicts(self.protocol, self._heard(assessment_id), self.store.resolutions(assessment_id))
 
-    def resolve_conflict(
-        self, assessment_id: int, question_id: str, chosen_interview_id: int, reason: str, who: str
-    ) -> list[Conflict]:
-        """An assessor chooses one interviewee's answer; stored and audited (who, when, before, after, reason)."""
-        reason, who = " ".join(reason.split())[:2000], " ".join(who.split())[:200]
-        if not who:
+    def resolve_conflict(self, principal: Principal, assessment: int | str, question_id: str, chosen: int | str,
+                         reason: str, who: str = "") -> list[Conflict]:  # fmt: skip
+        """An assessor chooses one interviewee's answer (``chosen``: the interview's id or token); stored and
+        audited (who, when, before, after, reason). ``who`` is the name typed in local mode; an account is its own
+        name."""
+        current, assessment_id = self._assessment(principal, assessment, "resolve_conflict")
+        reason, who = " ".join(reason.split())[:2000], self._who(current, " ".join(who.split())[:200])
+        if not current.is_account and who == current.name:
             raise AssistantError("Enter your name to resolve a conflict (it goes in the audit log).")
         if not reason:
             raise AssistantError("Give a reason for choosing this answer (it goes in the audit log).")
-        answers = self.heard(assessment_id).get(question_id, [])
+        answers = self._heard(assessment_id).get(question_id, [])
         if not differ(answers):
             raise AssistantError(f"{question_id} has no conflicting answers to resolve.")
-        chosen = next((a for a in answers if a.interview_id == chosen_interview_id), None)
-        if chosen is None:
-            raise AssistantError(f"Interview {chosen_interview_id} has no confirmed answer to {question_id}.")
+        chosen_id = chosen if isinstance(chosen, int) else next(
+            (a.interview_id for a in answers if a.interview_token == chosen), -1)  # fmt: skip
+        picked = next((a for a in answers if a.interview_id == chosen_id), None)
+        if picked is None:
+            raise AssistantError(f"That interview has no confirmed answer to {question_id}.")
         previous = self.store.resolutions(assessment_id).get(question_id)
         before = {"answers": {str(a.interview_id): {"who": a.interviewee, "values": a.values, "level": a.level,
                                                     "version": a.version, "status": a.status} for a in answers},
                   "resolution": previous}  # fmt: skip
-        after = {"chosen_interview_id": chosen.interview_id, "chosen_who": chosen.interviewee,
-                 "values": chosen.values, "level": chosen.level, "reason": reason}  # fmt: skip
-        self.store.resolve_conflict(assessment_id, question_id, chosen_interview_id, versions_of(answers), reason,
+        after = {"chosen_interview_id": picked.interview_id, "chosen_who": picked.interviewee,
+                 "values": picked.values, "level": picked.level, "reason": reason}  # fmt: skip
+        self.store.resolve_conflict(assessment_id, question_id, picked.interview_id, versions_of(answers), reason,
                                     who, utcnow(), before, after)  # fmt: skip
-        return self.conflicts(assessment_id)
+        return find_conflicts(self.protocol, self._heard(assessment_id), self.store.resolutions(assessment_id))
+
+    def assessment_profile(self, principal: Principal, assessment: int | str) -> SiteProfile:
+        """The site profile from the confirmed answers in the store; a conflict scores its most conservative answer
+        until an assessor resolves it."""
+        _, assessment_id = self._assessment(principal, assessment, "read_results")
+        resolutions = self.store.resolutions(assessment_id)
+        answers: dict[str, ConfirmedAnswer] = {
+            qid: scored_answer(heard, resolutions.get(qid)).confirmed()
+            for qid, heard in self._heard(assessment_id).items()
+        }
+        facts = self.store.assessment_facts(assessment_id)
+        return score_site(self.protocol, answers, facts)
 
     @cached_property
     def chat_model(self) -> Any | None:
@@ -193,10 +293,11 @@ class AssessmentService:
             self.warnings.append(f"No written answers: {exc}")
             return None
 
-    def ask(self, query: str, area: str | None = None, k: int = 5) -> GuidanceAnswer:
+    def ask(self, principal: Principal, query: str, area: str | None = None, k: int = 5) -> GuidanceAnswer:
         """The Guidance tab: best passages, the answering sentence of each, and an LLM answer only if configured."""
         from assistant.guidance import GuidanceAnswer, best_sentences, written_answer
 
+        self.check(principal, "guidance")
         result = self.ready_index().search(query, k=k, area=area or None)
         answer = GuidanceAnswer(result=result)
         if not result.passages:
@@ -211,14 +312,3 @@ class AssessmentService:
         if question is None:
             return []
         return self.ready_index().for_question(question, answer=answer, k=3)
-
-    def assessment_profile(self, assessment_id: int) -> SiteProfile:
-        """The site profile from the confirmed answers in the store; a conflict scores its most conservative answer
-        until an assessor resolves it."""
-        resolutions = self.store.resolutions(assessment_id)
-        answers: dict[str, ConfirmedAnswer] = {
-            qid: scored_answer(heard, resolutions.get(qid)).confirmed()
-            for qid, heard in self.heard(assessment_id).items()
-        }
-        facts = self.store.assessment_facts(assessment_id)
-        return score_site(self.protocol, answers, facts)

@@ -10,7 +10,8 @@ starting an interview (site, assessment, interview, first state, transcript, aud
 failure leaves nothing half-made. A write based on a stale revision of an interview (a second browser tab) is
 refused with ``StaleInterview``. Two writers taking the same answer version number collide on a unique constraint;
 the write is retried (``WRITE_ATTEMPTS``). A database made by a newer version of this code is refused, never altered;
-an older one is upgraded (new tables only).
+an older one is upgraded: new tables are created, new columns added (``ADDED_COLUMNS``) and existing interviews and
+assessments given their unguessable tokens. Accounts, grants and sessions: ``assistant.store_accounts``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.auth import new_token
 from assistant.errors import StoreError
 from assistant.store_schema import (
+    ADDED_COLUMNS,
     APPEND_ONLY_POSTGRES,
     APPEND_ONLY_TRIGGERS,
     SCHEMA_VERSION,
@@ -101,7 +104,9 @@ class Store:
                         f"the database at {self.url} was made by a newer version of this tool (schema {version}; "
                         f"this code knows {SCHEMA_VERSION}). Upgrade the tool; the database was not changed."
                     )
-                Base.metadata.create_all(conn)  # an older schema gains the new tables; no table is altered
+                Base.metadata.create_all(conn)  # an older schema gains the new tables
+                if version is not None and version < SCHEMA_VERSION:
+                    _add_columns(conn)
                 if version is None:
                     conn.execute(insert(SchemaInfo).values(id=1, version=SCHEMA_VERSION))
                 elif version < SCHEMA_VERSION:
@@ -127,6 +132,10 @@ class Store:
             raise StoreError(f"the database refused the change ({exc.__class__.__name__}); nothing was saved") from None
         finally:
             session.close()
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` as one transaction (retried on a unique-constraint collision)."""
+        return self._write(work)
 
     def _write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction; retry it when a unique constraint collides with a concurrent writer."""
@@ -158,25 +167,30 @@ class Store:
         protocol: str,
         now: datetime,
         first_turn: Callable[[int, int, dict[str, str]], TurnWrite],
+        owner_id: int | None = None,
+        who: str | None = None,
     ) -> tuple[int, int]:
         """Site, open assessment, interview, first state, its effects, transcript and audit in ONE transaction.
 
         ``first_turn(assessment_id, interview_id, site_facts)`` builds the first state (a pure function of those);
         if it or any write fails, nothing is saved. Returns (assessment id, interview id); the revision is 1.
+        ``owner_id`` is the account that starts it; ``who`` is written in the audit log (default: the interviewee).
         """
+        who = who or interviewee
 
         def work(s: Session) -> tuple[int, int]:
             assessment = self._open_assessment(s, site, protocol, now)
             row = InterviewRow(
                 assessment_id=assessment.id, interviewee=interviewee, role=role, protocol=protocol,
-                state="", revision=1, created_at=now, updated_at=now,
+                state="", revision=1, created_at=now, updated_at=now, token=new_token(), owner_id=owner_id,
             )  # fmt: skip
             s.add(row)
             s.flush()
-            s.add(audit(now, interviewee, "create", "interview", str(row.id), None, {"role": role}, protocol))
+            s.add(audit(now, who, "create", "interview", str(row.id), None, {"role": role, "interviewee": interviewee},
+                        protocol))  # fmt: skip
             first = first_turn(assessment.id, row.id, dict(assessment.facts or {}))
             row.state = first.state_json
-            self._save_turn(s, row, first, interviewee, now)
+            self._save_turn(s, row, first, who, now)
             return assessment.id, row.id
 
         return self._write(work)
@@ -193,21 +207,43 @@ class Store:
             )
         )
         if assessment is None:
-            assessment = AssessmentRow(site_id=row.id, protocol=protocol, status="open", facts={}, created_at=now)
+            assessment = AssessmentRow(site_id=row.id, protocol=protocol, status="open", facts={}, created_at=now,
+                                       token=new_token())  # fmt: skip
             s.add(assessment)
             s.flush()
             s.add(audit(now, "system", "create", "assessment", str(assessment.id), None,
                         {"site": site, "protocol": protocol}, protocol))  # fmt: skip
         return assessment
 
-    def interview(self, interview_id: int) -> dict[str, Any]:
-        """The interview row: id, assessment_id, interviewee, role, protocol, state (JSON), revision."""
+    def interview(self, interview_id: int | str) -> dict[str, Any]:
+        """The interview row, by id (server side) or token: id, token, assessment_id, assessment_token, site,
+        owner_id, interviewee, role, protocol, state (JSON), revision."""
         with self.session() as s:
-            row = s.get(InterviewRow, interview_id)
+            if isinstance(interview_id, str):
+                row = s.scalar(select(InterviewRow).where(InterviewRow.token == interview_id))
+            else:
+                row = s.get(InterviewRow, interview_id)
             if row is None:
-                raise StoreError(f"There is no interview {interview_id}.")
-            return {"id": row.id, "assessment_id": row.assessment_id, "interviewee": row.interviewee, "role": row.role,
+                raise StoreError("There is no such interview (check the link, or pick one from the list).")
+            assessment = s.get(AssessmentRow, row.assessment_id)
+            site = s.get(SiteRow, assessment.site_id) if assessment else None
+            return {"id": row.id, "token": row.token, "assessment_id": row.assessment_id,
+                    "assessment_token": assessment.token if assessment else None, "site": site.name if site else "",
+                    "owner_id": row.owner_id, "interviewee": row.interviewee, "role": row.role,
                     "protocol": row.protocol, "state": row.state, "revision": row.revision}  # fmt: skip
+
+    def assessment(self, assessment_id: int | str) -> dict[str, Any]:
+        """The assessment, by id (server side) or token: id, token, site, protocol, status."""
+        with self.session() as s:
+            if isinstance(assessment_id, str):
+                a = s.scalar(select(AssessmentRow).where(AssessmentRow.token == assessment_id))
+            else:
+                a = s.get(AssessmentRow, assessment_id)
+            if a is None:
+                raise StoreError("There is no such assessment (check its reference).")
+            site = s.get(SiteRow, a.site_id)
+            return {"id": a.id, "token": a.token, "site": site.name if site else "", "protocol": a.protocol,
+                    "status": a.status}  # fmt: skip
 
     def load_interview(self, interview_id: int) -> tuple[str, int]:
         """(state JSON, revision)."""
@@ -220,17 +256,22 @@ class Store:
             rows = s.scalars(select(TurnRow).where(TurnRow.interview_id == interview_id).order_by(TurnRow.seq)).all()
             return [{"who": r.who, "text": r.text, "at": r.at.isoformat()} for r in rows]
 
-    def list_interviews(self) -> list[dict[str, Any]]:
+    def list_interviews(self, sites: set[str] | None = None) -> list[dict[str, Any]]:
+        """Every interview, newest first; only those of ``sites`` when given (None: every site)."""
         with self.session() as s:
-            rows = s.execute(
+            query = (
                 select(InterviewRow, AssessmentRow, SiteRow)
                 .join(AssessmentRow, InterviewRow.assessment_id == AssessmentRow.id)
                 .join(SiteRow, AssessmentRow.site_id == SiteRow.id)
                 .order_by(InterviewRow.updated_at.desc(), InterviewRow.id.desc())
-            ).all()
+            )
+            if sites is not None:
+                query = query.where(SiteRow.name.in_(sorted(sites)))
+            rows = s.execute(query).all()
             return [
-                {"id": i.id, "site": site.name, "interviewee": i.interviewee, "role": i.role, "protocol": i.protocol,
-                 "assessment_id": a.id, "updated_at": i.updated_at.isoformat()}
+                {"id": i.id, "token": i.token, "site": site.name, "interviewee": i.interviewee, "role": i.role,
+                 "protocol": i.protocol, "assessment_id": a.id, "assessment_token": a.token,
+                 "updated_at": i.updated_at.isoformat()}
                 for i, a, site in rows
             ]  # fmt: skip
 
@@ -350,7 +391,8 @@ class Store:
                 .order_by(AnswerRow.question_id, AnswerRow.interview_id)
             ).all()
             return [
-                {"question_id": r.question_id, "interview_id": r.interview_id, "interviewee": i.interviewee,
+                {"question_id": r.question_id, "interview_id": r.interview_id, "interview_token": i.token,
+                 "interviewee": i.interviewee,
                  "role": i.role, "status": r.status, "answer": r.answer, "na_justification": r.na_justification,
                  "version": r.version, "who": r.who, "protocol": r.protocol, "at": r.created_at.isoformat()}
                 for r, i in rows
@@ -419,6 +461,19 @@ class Store:
             return [{"at": r.at.isoformat(), "who": r.who, "action": r.action, "entity": r.entity,
                      "entity_id": r.entity_id, "before": r.before, "after": r.after, "protocol": r.protocol}
                     for r in rows]  # fmt: skip
+
+
+def _add_columns(conn: Any) -> None:
+    """Columns later schemas added to existing tables; rows that predate them get a token each."""
+    for table, column, ddl, index in ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+        if column == "token":
+            ids = conn.execute(text(f"SELECT id FROM {table} WHERE token IS NULL")).scalars().all()
+            for row_id in ids:
+                conn.execute(text(f"UPDATE {table} SET token = :t WHERE id = :i"), {"t": new_token(), "i": row_id})
+        if index:
+            conn.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {table} ({column})"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -5,6 +5,9 @@ Schema history:
   2  + turns (the chat transcript of each interview, one row per message) and conflict_resolutions (an assessor's
      choice between interviewees' differing answers to one question). Both are new tables, so a version-1 database
      is upgraded in place by creating them; no existing table changes.
+  3  + users, grants ((site, role) per user), sessions (token hash, last seen); interviews and assessments gain
+     ``token`` (an unguessable reference for URLs) and interviews ``owner_id`` (the account that started it). An
+     older database gains the columns (``ADDED_COLUMNS``) and every existing row a token.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Base(DeclarativeBase):
@@ -37,7 +40,9 @@ class SiteRow(Base):
 
 class AssessmentRow(Base):
     __tablename__ = "assessments"
+    __table_args__ = (Index("ix_assessments_token", "token", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str | None] = mapped_column(String(40), nullable=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     protocol: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -47,7 +52,10 @@ class AssessmentRow(Base):
 
 class InterviewRow(Base):
     __tablename__ = "interviews"
+    __table_args__ = (Index("ix_interviews_token", "token", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the account that started it (schema 3)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
     interviewee: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(50))
@@ -113,6 +121,43 @@ class ResolutionRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class UserRow(Base):
+    """An account (schema 3): the password only as an argon2 hash; ``admin`` holds on every site."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class GrantRow(Base):
+    """One (site, role) pair of a user (schema 3); the site by name, so a grant may precede the site's first
+    interview."""
+
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("user_id", "site", "role"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    site: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class SessionRow(Base):
+    """A login (schema 3): the SHA-256 of its token, never the token or the password; idle expiry from
+    ``last_seen``."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class AuditRow(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -125,6 +170,13 @@ class AuditRow(Base):
     after: Mapped[Any] = mapped_column(JSON, nullable=True)
     protocol: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
+
+# Columns added to existing tables, by schema version: (table, column, DDL type, unique index or None).
+ADDED_COLUMNS = [
+    ("interviews", "token", "VARCHAR(40)", "ix_interviews_token"),
+    ("interviews", "owner_id", "INTEGER", None),
+    ("assessments", "token", "VARCHAR(40)", "ix_assessments_token"),
+]
 
 APPEND_ONLY_POSTGRES = [
     "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ "

@@ -9,9 +9,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.service import AssessmentService
+from assistant.service import AssessmentService, Principal
 from assistant.settings import Settings
 from eval.metrics import percentile
+
+LOCAL = Principal.local()  # local single-user mode: no accounts in these databases
 
 GOLD = Path(__file__).parent / "extraction_gold.jsonl"
 
@@ -27,9 +29,9 @@ def main(questions: int = 25) -> int:
         service.ready_index()
         service.extractor.extract(service.protocol.active_questions[0], "warm up")
         startup = time.perf_counter() - t0
-        turn = service.start_interview("Bench site", "Bench", "all")
+        turn = service.start_interview(LOCAL, "Bench site", "Bench", "all")
         for fact in ("yes", "yes", "yes"):
-            turn = service.turn(turn.state, fact)
+            turn = service.turn(LOCAL, turn.state, fact)
         answer_ms: list[float] = []
         all_ms: list[float] = []
         for _ in range(questions):
@@ -38,7 +40,7 @@ def main(questions: int = 25) -> int:
                 break
             for message in (answers.get(qid, "Yes, every quarter, see the 2025 report."), "don't know", "confirm"):
                 start = time.perf_counter()
-                turn = service.turn(turn.state, message)
+                turn = service.turn(LOCAL, turn.state, message)
                 if turn.state.current:
                     service.guidance(turn.state.current)
                 elapsed = (time.perf_counter() - start) * 1000

@@ -3,14 +3,17 @@ citing a passage shown."""
 
 from __future__ import annotations
 
+from assistant.auth import Principal
 from assistant.extraction.llm import ScriptedChatModel
 from assistant.guidance import written_answer
 from assistant.service import AssessmentService
 from assistant.ui.views import guidance_answer_markdown
 
+LOCAL = Principal.local()
+
 
 def test_passages_come_with_their_answering_sentence(service: AssessmentService) -> None:
-    answer = service.ask("Which inspection classification does a site need, NAI or VAI?")
+    answer = service.ask(LOCAL, "Which inspection classification does a site need, NAI or VAI?")
     assert answer.result.passages
     assert answer.written == []  # no LLM configured: passages only
     for passage in answer.result.passages:
@@ -22,7 +25,7 @@ def test_passages_come_with_their_answering_sentence(service: AssessmentService)
 
 
 def test_llm_claims_must_cite_a_passage_shown(service: AssessmentService) -> None:
-    passages = service.ask("CAPA effectiveness").result.passages[:2]
+    passages = service.ask(LOCAL, "CAPA effectiveness").result.passages[:2]
     model = ScriptedChatModel([{"claims": [
         {"text": "ICH Q10 expects CAPA to be checked for effectiveness.", "passage": 1},
         {"text": "Sites must hire a CAPA officer.", "passage": 7},
@@ -34,7 +37,7 @@ def test_llm_claims_must_cite_a_passage_shown(service: AssessmentService) -> Non
 
 
 def test_llm_failure_still_shows_the_passages(service: AssessmentService) -> None:
-    passages = service.ask("CAPA effectiveness").result.passages
+    passages = service.ask(LOCAL, "CAPA effectiveness").result.passages
     claims, note = written_answer(ScriptedChatModel([TimeoutError("slow")]), "CAPA", passages)
     assert claims == []
     assert note is not None

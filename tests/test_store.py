@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from assistant.errors import StoreError
-from assistant.service import AssessmentService
+from assistant.service import AssessmentService, Principal
 from assistant.settings import Settings
 from assistant.store import SCHEMA_VERSION, StaleInterview, Store, TurnWrite
 from tests.pgserver import postgres_cluster
+
+LOCAL = Principal.local()  # local single-user mode: no accounts in these databases
 
 NOW = datetime(2026, 11, 25, 12, 0)
 
@@ -125,14 +128,26 @@ def test_starting_an_interview_is_one_transaction(store: Store) -> None:
 
 def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> None:
     aid, iid = new_interview(store)
-    with store.engine.begin() as conn:  # what a version-1 database looks like: no turns, no resolutions
-        conn.execute(text("DROP TABLE turns"))
-        conn.execute(text("DROP TABLE conflict_resolutions"))
+    _, iid2 = new_interview(store)
+    with store.engine.begin() as conn:  # a version-1 database: no turns, resolutions, accounts or tokens
+        for table in ("turns", "conflict_resolutions", "sessions", "grants", "users"):
+            conn.execute(text(f"DROP TABLE {table}"))
+        for table, column in (("interviews", "token"), ("interviews", "owner_id"), ("assessments", "token")):
+            if column == "token":
+                conn.execute(text(f"DROP INDEX ix_{table}_token"))
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(text("UPDATE schema_info SET version = 1"))
     store.engine.dispose()
     upgraded = Store(store.url)
     with upgraded.engine.begin() as conn:
-        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 2
+        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 3
+    tokens = [upgraded.interview(i)["token"] for i in (iid, iid2)]
+    assert all(t and len(t) >= 20 and not t.isdigit() for t in tokens)  # existing interviews got tokens
+    assert len(set(tokens)) == 2
+    assert upgraded.interview(tokens[0])["id"] == iid
+    assert upgraded.assessment(upgraded.interview(iid)["assessment_token"])["id"] == aid
+    with pytest.raises(IntegrityError), upgraded.engine.begin() as conn:  # the tokens' unique index is there
+        conn.execute(text("UPDATE interviews SET token = :t WHERE id = :i"), {"t": tokens[0], "i": iid2})
     assert upgraded.load_interview(iid) == ("{}", 0)
     assert upgraded.transcript(iid) == []
     upgraded.commit_turn(iid, 0, "{}", [], "Ann", NOW, [("user", "after the upgrade")])
@@ -216,14 +231,14 @@ def fake_service(data_dir: Path) -> AssessmentService:
 
 def test_a_server_restart_mid_interview_loses_nothing(tmp_path: Path) -> None:
     first = fake_service(tmp_path)
-    turn = first.start_interview("Harford plant", "Ann Lee", "qa_head")
+    turn = first.start_interview(LOCAL, "Harford plant", "Ann Lee", "qa_head")
     for message in ("no", "no", "yes", "We have written quality objectives, reviewed every quarter."):
-        turn = first.turn(turn.state, message)
+        turn = first.turn(LOCAL, turn.state, message)
     assert turn.state.phase.value == "follow_up"
-    chat = first.resume_interview(turn.state.interview_id).transcript
+    chat = first.resume_interview(LOCAL, turn.state.interview_id).transcript
     # the process dies here; a new one opens the same data directory
     second = fake_service(tmp_path)
-    resumed = second.resume_interview(turn.state.interview_id)
+    resumed = second.resume_interview(LOCAL, turn.state.interview_id)
     assert resumed.state == turn.state
     assert resumed.transcript == chat
     assert [m["content"] for m in chat if m["role"] == "user"] == [
@@ -231,37 +246,38 @@ def test_a_server_restart_mid_interview_loses_nothing(tmp_path: Path) -> None:
     assert chat[-1]["content"] == turn.messages[-1]
     assert resumed.state.draft is not None
     assert resumed.state.draft.texts == ["We have written quality objectives, reviewed every quarter."]
-    assert second.interviews()[0]["site"] == "Harford plant"
+    assert second.interviews(LOCAL)[0]["site"] == "Harford plant"
 
 
 def test_two_tabs_never_lose_an_update(tmp_path: Path) -> None:
     service = fake_service(tmp_path)
-    turn = service.start_interview("Harford plant", "Ann Lee", "qa_head")
+    turn = service.start_interview(LOCAL, "Harford plant", "Ann Lee", "qa_head")
     tab_a = tab_b = turn.state
-    after_a = service.turn(tab_a, "no")
+    after_a = service.turn(LOCAL, tab_a, "no")
     with pytest.raises(StaleInterview, match="another tab"):
-        service.turn(tab_b, "yes")
-    resumed = service.resume_interview(turn.state.interview_id)
+        service.turn(LOCAL, tab_b, "yes")
+    resumed = service.resume_interview(LOCAL, turn.state.interview_id)
     assert resumed.state == after_a.state
     assert "yes" not in [m["content"] for m in resumed.transcript if m["role"] == "user"]
 
 
 def test_a_scripted_interview_of_one_area_produces_an_area_score(tmp_path: Path) -> None:
     service = fake_service(tmp_path)
-    turn = service.start_interview("Corvane", "Bo", "all")
+    turn = service.start_interview(LOCAL, "Corvane", "Bo", "all")
     for fact in ("yes", "yes", "yes"):
-        turn = service.turn(turn.state, fact)
+        turn = service.turn(LOCAL, turn.state, fact)
     bc = [q for q in turn.state.order if q.startswith("BC-")]
     while turn.state.current and not turn.state.current.startswith("BC-"):
-        turn = service.turn(turn.state, "skip")
+        turn = service.turn(LOCAL, turn.state, "skip")
     for _ in bc:
         qid = turn.state.current
         assert qid is not None
         assert qid.startswith("BC-")
-        turn = service.turn(turn.state, "Yes, we do this every quarter; 80% covered; see the 2025 review report.")
-        turn = service.turn(turn.state, "confirm")
+        answer = "Yes, we do this every quarter; 80% covered; see the 2025 review report."
+        turn = service.turn(LOCAL, turn.state, answer)
+        turn = service.turn(LOCAL, turn.state, "confirm")
         assert qid in turn.state.confirmed
-    profile = service.assessment_profile(turn.state.assessment_id)
+    profile = service.assessment_profile(LOCAL, turn.state.assessment_id)
     area = next(a for a in profile.areas if a.area == "business_continuity")
     assert area.assessed == len(bc)
     assert area.score is not None
@@ -272,12 +288,12 @@ def test_a_scripted_interview_of_one_area_produces_an_area_score(tmp_path: Path)
 def test_bad_input_is_refused_or_kept_never_lost(tmp_path: Path) -> None:
     service = fake_service(tmp_path)
     with pytest.raises(Exception, match="site name"):
-        service.start_interview("  ", "Ann", "qa_head")
-    turn = service.start_interview("Harford", "Ann", "qa_head")
+        service.start_interview(LOCAL, "  ", "Ann", "qa_head")
+    turn = service.start_interview(LOCAL, "Harford", "Ann", "qa_head")
     for fact in ("no", "no", "no"):
-        turn = service.turn(turn.state, fact)
+        turn = service.turn(LOCAL, turn.state, fact)
     huge = "We review objectives every quarter. " * 2000 + "\u200b😀 İ"
-    turn = service.turn(turn.state, huge)
+    turn = service.turn(LOCAL, turn.state, huge)
     stored = service.store.answer_history(turn.state.assessment_id, "MC-01")
     assert stored[-1]["raw_text"] == huge[:20_000]
     assert turn.state.draft is not None
@@ -286,18 +302,18 @@ def test_bad_input_is_refused_or_kept_never_lost(tmp_path: Path) -> None:
 
 def test_card_edits_are_validated_and_saved_field_by_field(tmp_path: Path) -> None:
     service = fake_service(tmp_path)
-    turn = service.start_interview("Harford", "Ann", "qa_head")
+    turn = service.start_interview(LOCAL, "Harford", "Ann", "qa_head")
     for message in ("no", "no", "no", "We have written quality objectives."):
-        turn = service.turn(turn.state, message)
-    edited = service.apply_edits(turn.state, {"review_frequency": "monthly", "measurable": "partly"})
+        turn = service.turn(LOCAL, turn.state, message)
+    edited = service.apply_edits(LOCAL, turn.state, {"review_frequency": "monthly", "measurable": "partly"})
     assert edited is not None
     assert edited.state.draft is not None
     values = edited.state.draft.values
     assert (values["review_frequency"].value, values["review_frequency"].source) == ("monthly", "edited")
     assert values["measurable"].value == "partly"
-    bad = service.apply_edits(edited.state, {"review_frequency": "fortnightly"})
+    bad = service.apply_edits(LOCAL, edited.state, {"review_frequency": "fortnightly"})
     assert bad is not None
     assert "Could not set Leadership review of progress" in bad.messages[0]
-    assert service.apply_edits(edited.state, {}) is None
+    assert service.apply_edits(LOCAL, edited.state, {}) is None
     history = service.store.answer_history(turn.state.assessment_id, "MC-01")
     assert len(history) >= 3

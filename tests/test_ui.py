@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
+from assistant.auth import Principal
 from assistant.service import AssessmentService
 from assistant.ui.app import ask_guidance, build_app, question_guidance, question_markdown
 from assistant.ui.views import profile_rows, question_traces, radar_svg
+
+LOCAL = Principal.local()
 
 
 def test_question_markdown_shows_guidance_fields_and_levels(service: AssessmentService) -> None:
@@ -30,8 +33,8 @@ def test_guidance_panels_cite_their_sources(service: AssessmentService) -> None:
     assert first_note.title in panel
     assert "linked to this question" in panel
     assert "<details>" in panel
-    assert "No strong guidance" in ask_guidance(service, "zebra xylophone quokka", "")
-    assert "ICH Q10" in ask_guidance(service, "CAPA effectiveness", "advanced_pqs")
+    assert "No strong guidance" in ask_guidance(service, LOCAL, "zebra xylophone quokka", "")
+    assert "ICH Q10" in ask_guidance(service, LOCAL, "CAPA effectiveness", "advanced_pqs")
 
 
 def test_app_builds_with_its_tabs(service: AssessmentService) -> None:
@@ -97,8 +100,8 @@ def test_calls_without_an_interview_are_sentences_not_empty_outputs(client: Any)
             client.predict(*args, api_name=name)
     with pytest.raises(Exception, match="Pick an interview"):
         client.predict(None, api_name="/resume_interview")
-    with pytest.raises(Exception, match="enter an assessment id"):
-        client.predict(0, 0, api_name="/results")
+    with pytest.raises(Exception, match="enter an assessment reference"):
+        client.predict("", "", api_name="/results")
 
 
 def test_no_button_wipes_the_session(client: Any) -> None:
@@ -126,7 +129,9 @@ def test_no_button_wipes_the_session(client: Any) -> None:
     assert len(edited[0]) > len(out[0])
     done = client.predict(api_name="/confirm")[-1]
     assert done["question"] == "MC-02"
-    resumed = client.predict(done["interview_id"], api_name="/resume_interview")
+    assert "interview_id" not in done
+    assert not done["interview"].isdigit()
+    resumed = client.predict(done["interview"], api_name="/resume_interview")
     said = said_lines(resumed[0])
     assert said[:4] == ["no", "no", "no", "We have written quality objectives, reviewed every quarter."]
     assert said[-1] == "confirm"
@@ -137,7 +142,8 @@ def test_conflicts_show_who_said_what_by_labels(service: AssessmentService) -> N
     from assistant.ui.views import conflict_choices, conflicts_markdown
 
     said = [
-        HeardAnswer(question_id="MC-01", interview_id=1, interviewee="Ann QA", role="qa_head", status="confirmed",
+        HeardAnswer(question_id="MC-01", interview_id=1, interview_token="t0kA", interviewee="Ann QA", role="qa_head",
+                    status="confirmed",
                     values={"review_frequency": "quarterly", "cascaded_to": ["teams"]}, level=3, version=2, at="t"),
         HeardAnswer(question_id="MC-01", interview_id=2, interviewee="Sam", role="site_head", status="na",
                     na_justification="not here", version=3, at="t"),
@@ -151,7 +157,8 @@ def test_conflicts_show_who_said_what_by_labels(service: AssessmentService) -> N
     resolved = Conflict(question_id="MC-01", topic="Quality objectives", answers=said,
                         resolution=Resolution(chosen_interview_id=1, versions={}, reason="saw it", who="Dana", at="t"))
     assert "resolved by Dana: Ann QA's answer (\u201csaw it\u201d)" in conflicts_markdown(service.protocol, [resolved])
-    assert conflict_choices([resolved])[0] == ("MC-01: Ann QA's answer (level 3)", "MC-01:1")
+    choice = ("MC-01: Ann QA's answer (level 3)", "MC-01:t0kA")  # a token, not the id
+    assert conflict_choices([resolved])[0] == choice
 
 
 def test_send_and_confirm_saves_the_answer_in_one_step(client: Any) -> None:

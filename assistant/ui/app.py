@@ -4,12 +4,17 @@ Per-user state lives in ``gr.State`` (see ``interview_tab``); nothing per-user l
 a client needs has a stable ``api_name``: start_interview, resume_interview, send, submit_form, save_edits, confirm
 (Interview tab), results, resolve_conflict (Results), ask_guidance (Guidance), score_file (Score a file); pure UI
 events are private. The README shows a ``gradio_client`` session.
+
+Access: with no account in the database the app runs in local single-user mode (loopback only, said on the page);
+once an account exists Gradio's login form guards it (``auth=`` backed by our user table) and every handler passes
+the caller's principal to the service, which checks it. Interviews and assessments appear only as tokens.
 """
 
 import os
 from pathlib import Path
 from typing import Any
 
+from assistant.auth import is_loopback
 from assistant.errors import AssistantError
 from assistant.report import render_profile
 from assistant.service import AssessmentService
@@ -55,22 +60,23 @@ def question_guidance(service: AssessmentService, question_id: str) -> str:
     return "#### Guidance\n\n" + passages_markdown(service.guidance(question_id))
 
 
-def ask_guidance(service: AssessmentService, query: str, area: str | None) -> str:
-    return guidance_answer_markdown(service.ask(query, area or None))
+def ask_guidance(service: AssessmentService, principal: Any, query: str, area: str | None) -> str:
+    return guidance_answer_markdown(service.ask(principal, query, area or None))
 
 
 class ResultsTab:
     """The Results tab's handlers: the profile of an assessment, its conflicts, and an assessor's choice."""
 
-    def __init__(self, service: AssessmentService) -> None:
-        self.service = service
+    def __init__(self, service: AssessmentService, access: Any) -> None:
+        self.service, self.access = service, access
 
-    def _target(self, interview_id: float | None, assessment: float | None) -> int:
-        if assessment:
-            return int(assessment)
-        if interview_id:
-            return self._call(self.service.assessment_of, int(interview_id))  # type: ignore[no-any-return]
-        return 0
+    def _target(self, principal: Any, interview: str | None, assessment: str | None) -> str:
+        """The assessment's token: the one typed, else the current interview's ('' when neither)."""
+        if assessment and str(assessment).strip():
+            return str(assessment).strip()[:100]
+        if interview and str(interview).strip():
+            return self._call(self.service.assessment_ref, principal, str(interview).strip()[:100])  # type: ignore[no-any-return]
+        return ""
 
     @staticmethod
     def _call(fn: Any, *args: Any) -> Any:
@@ -78,20 +84,22 @@ class ResultsTab:
 
         return service_call(fn, *args)
 
-    def results(self, interview_id: float | None, assessment: float | None, strict: bool = True) -> tuple[Any, ...]:
+    def results(self, interview: str | None, assessment: str | None, request: Any = None,
+                strict: bool = True) -> tuple[Any, ...]:  # fmt: skip
         import gradio as gr
 
-        target = self._target(interview_id, assessment)
+        me = self.access.principal(request)
+        target = self._target(me, interview, assessment)
         if not target:
-            message = "Start or resume an interview, or enter an assessment id, to see results."
+            message = "Start or resume an interview, or enter an assessment reference, to see results."
             if strict:
                 raise gr.Error(message, print_exception=False)
             return message, [], "", "", "", gr.update(choices=[], value=None)
-        profile = self._call(self.service.assessment_profile, target)
-        conflicts = self._call(self.service.conflicts, target)
+        profile = self._call(self.service.assessment_profile, me, target)
+        conflicts = self._call(self.service.conflicts, me, target)
         prefixes = {a.id: a.prefix for a in self.service.protocol.meta.areas}
         return (
-            profile_summary(profile),
+            f"Assessment reference: `{target}`\n\n" + profile_summary(profile),
             profile_rows(profile),
             radar_svg(profile, prefixes),
             question_traces(profile),
@@ -99,29 +107,34 @@ class ResultsTab:
             gr.update(choices=conflict_choices(conflicts), value=None),
         )
 
-    def resolve(self, interview_id: float | None, assessment: float | None, choice: str | None, reason: str,
-                who: str) -> tuple[Any, ...]:  # fmt: skip
+    def resolve(self, interview: str | None, assessment: str | None, choice: str | None, reason: str,
+                who: str, request: Any = None) -> tuple[Any, ...]:  # fmt: skip
         import gradio as gr
 
-        target = self._target(interview_id, assessment)
+        me = self.access.principal(request)
+        target = self._target(me, interview, assessment)
         if not target:
-            raise gr.Error("Start or resume an interview, or enter an assessment id, first.", print_exception=False)
+            raise gr.Error("Start or resume an interview, or enter an assessment reference, first.",
+                           print_exception=False)  # fmt: skip
         if not choice or ":" not in choice:
             raise gr.Error("Pick the answer to use (question and interviewee) first.", print_exception=False)
         question_id, chosen = choice.split(":", 1)
-        self._call(self.service.resolve_conflict, target, question_id, int(chosen), reason or "", who or "")
+        self._call(self.service.resolve_conflict, me, target, question_id, chosen, reason or "", who or "")
         gr.Info(f"Saved: {question_id} now uses the answer you chose.")
-        return self.results(interview_id, assessment)
+        return self.results(interview, assessment, request)
 
 
-def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
+def build_app(service: AssessmentService, local: bool | None = None):  # type: ignore[no-untyped-def]
+    """The Blocks app; ``local``: single-user local mode (default: when no account exists)."""
     import gradio as gr
 
+    from assistant.ui.access import LOCAL_BANNER, Access
     from assistant.ui.interview_tab import InterviewTab, service_call
 
     protocol = service.protocol
-    interview = InterviewTab(service)
-    results = ResultsTab(service)
+    access = Access(service, service.local_mode() if local is None else local)
+    interview = InterviewTab(service, access)
+    results = ResultsTab(service, access)
     choices = [(f"{q.id} · {q.topic}", q.id) for q in protocol.active_questions]
     private: dict[str, Any] = {"api_visibility": "private"}
 
@@ -133,10 +146,20 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
         except AssistantError as exc:
             return f"Could not score this file:\n{exc}"
 
-    def guidance_answer(query: str, area: str | None) -> str:
+    def guidance_answer(query: str, area: str | None, request: gr.Request) -> str:
         if not (query or "").strip():
             raise gr.Error("Type a question about QMM first.", print_exception=False)
-        return service_call(ask_guidance, service, query, area)  # type: ignore[no-any-return]
+        return service_call(ask_guidance, service, access.principal(request), query, area)  # type: ignore[no-any-return]
+
+    def results_handler(interview_ref: str | None, assessment_ref: str | None, request: gr.Request) -> Any:
+        return results.results(interview_ref, assessment_ref, request)
+
+    def results_quiet(interview_ref: str | None, assessment_ref: str | None, request: gr.Request) -> Any:
+        return results.results(interview_ref, assessment_ref, request, strict=False)
+
+    def resolve_handler(interview_ref: str | None, assessment_ref: str | None, choice: str | None, why: str,
+                        who: str, request: gr.Request) -> Any:  # fmt: skip
+        return results.resolve(interview_ref, assessment_ref, choice, why, who, request)
 
     with gr.Blocks(title="QMM Assessment Assistant", analytics_enabled=False) as app:
         gr.Markdown(
@@ -144,6 +167,7 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
             f"{len(protocol.active_questions)} questions in {len(protocol.meta.areas)} practice areas. "
             "*Our own self-assessment (our interpretation of QMM), not FDA's protocol.*"
         )
+        banner = gr.Markdown(LOCAL_BANNER if access.local else "", elem_id="who")
         with gr.Tab("Interview"):
             interview.build()
         with gr.Tab("Guidance"):
@@ -154,7 +178,8 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
             answer = gr.Markdown()
             query.submit(guidance_answer, inputs=[query, area], outputs=answer, api_name="ask_guidance")
         with gr.Tab("Results") as results_tab:
-            assessment = gr.Number(value=0, precision=0, label="Assessment id (0 = the current interview's)")
+            assessment = gr.Textbox(value="", label="Assessment reference (empty: the current interview's)",
+                                    max_length=100)  # fmt: skip
             refresh = gr.Button("Refresh results")
             summary = gr.Markdown()
             with gr.Row():
@@ -166,7 +191,8 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
                 with gr.Row():
                     chosen = gr.Dropdown(choices=[], label="Use this answer", scale=3, min_width=200,
                                          elem_id="conflict-choice")  # fmt: skip
-                    assessor = gr.Textbox(label="Your name (assessor)", scale=2, min_width=160)
+                    assessor = gr.Textbox(label="Your name (assessor)", scale=2, min_width=160,
+                                          visible=access.local)  # an account's own name is recorded
                 reason = gr.Textbox(label="Reason (goes in the audit log)", lines=2)
                 resolve_btn = gr.Button("Use this answer", variant="primary", elem_id="resolve")
             traces = gr.Markdown()
@@ -183,12 +209,13 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
             upload.change(score_upload, inputs=upload, outputs=scored, api_name="score_file")
 
         interview.wire_load(app)
+        if not access.local:
+            app.load(access.banner, None, banner, api_visibility="private")
         result_outputs = [summary, table, radar, traces, conflicts, chosen]
         for event in (
-            refresh.click(results.results, [interview.interview_id, assessment], result_outputs, api_name="results"),
-            results_tab.select(lambda i, a: results.results(i, a, strict=False), [interview.interview_id, assessment],
-                               result_outputs, **private),
-            resolve_btn.click(results.resolve, [interview.interview_id, assessment, chosen, reason, assessor],
+            refresh.click(results_handler, [interview.interview_id, assessment], result_outputs, api_name="results"),
+            results_tab.select(results_quiet, [interview.interview_id, assessment], result_outputs, **private),
+            resolve_btn.click(resolve_handler, [interview.interview_id, assessment, chosen, reason, assessor],
                               result_outputs, api_name="resolve_conflict"),
         ):  # fmt: skip
             event.then(lambda shown: gr.update(visible=bool(shown) and shown != NO_CONFLICTS), conflicts,
@@ -196,16 +223,33 @@ def build_app(service: AssessmentService):  # type: ignore[no-untyped-def]
     return app
 
 
+NOT_LOOPBACK = ("No accounts exist yet, so the app would run in local single-user mode, where anyone who can reach it "
+                "has full access; that mode only binds to 127.0.0.1. Add an admin first (qmm user add NAME --admin), "
+                "or leave QMM_HOST at 127.0.0.1.")  # fmt: skip
+LOGIN_MESSAGE = "QMM Assessment Assistant: log in with your account (an admin adds accounts with qmm user add)."
+
+
+def check_bind(service: AssessmentService) -> bool:
+    """Local mode (no accounts) or not; refuses local mode on any address but loopback."""
+    local = service.local_mode()
+    if local and not is_loopback(service.settings.host):
+        raise AssistantError(NOT_LOOPBACK)
+    return local
+
+
 def launch(service: AssessmentService) -> None:
     """Prepare what is missing (the guidance index), then serve. `qmm serve` and `python app.py` both land here."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    local = check_bind(service)
     report = service.index.ensure(show_progress=True)
     if report is not None:
         print(f"built the guidance index: {report.notes} notes in {report.seconds:.1f} s")
     for warning in service.warnings:
         print(f"warning: {warning}")
     settings = service.settings
-    print(f"QMM Assessment Assistant: {service.protocol.ref} on http://{settings.host}:{settings.port}")
+    mode = "local single-user mode (no accounts)" if local else "login required"
+    print(f"QMM Assessment Assistant: {service.protocol.ref} on http://{settings.host}:{settings.port} ({mode})")
     from assistant.ui.interview_tab import CSS
 
-    build_app(service).launch(server_name=settings.host, server_port=settings.port, footer_links=[], css=CSS)
+    build_app(service, local).launch(server_name=settings.host, server_port=settings.port, footer_links=[], css=CSS,
+                                     auth=None if local else service.login, auth_message=LOGIN_MESSAGE)  # fmt: skip

@@ -1,7 +1,9 @@
 """The Interview tab: its components, and one service call per event (no logic here).
 
-Per-user state is the interview state in ``gr.State``; the interview id is also written into the page URL
-(``?interview=N``) so a reload or a server restart resumes from the database, with the whole chat. Every event a
+Per-user state is the interview state in ``gr.State``; the interview's unguessable token is written into the page URL
+(``?interview=TOKEN``; the numeric id never leaves the server) so a reload or a server restart resumes from the
+database, with the whole chat. Every handler passes the caller's principal (``ui.access``) to the service, which
+decides what it may see and do. Every event a
 client needs has a stable ``api_name`` (see the README's API section); an error from the service becomes a
 ``gr.Error`` sentence and leaves the session as it was.
 """
@@ -15,6 +17,7 @@ import gradio as gr
 from assistant.errors import AssistantError
 from assistant.interview import FormField, InterviewState
 from assistant.service import AssessmentService, Turn
+from assistant.ui.access import Access
 from assistant.ui.views import (
     CARD_HEADERS,
     card_field_ids,
@@ -30,8 +33,8 @@ from assistant.ui.views import (
 N_SLOTS = 8  # a follow-up form asks for at most this many fields at once (the protocol's questions have <= 7)
 DONT_KNOW = "Don't know"
 NO_INTERVIEW = "Start an interview (or resume one) first: there is no interview in this session."
-SET_URL_JS = """(id) => {
-  if (id) { const u = new URL(window.location); u.searchParams.set('interview', id);
+SET_URL_JS = """(ref) => {
+  if (ref) { const u = new URL(window.location); u.searchParams.set('interview', ref);
             window.history.replaceState(null, '', u); }
   return [];
 }"""
@@ -67,13 +70,15 @@ def slot_kind(field: FormField | None) -> str | None:
 
 
 class InterviewTab:
-    def __init__(self, service: AssessmentService) -> None:
+    def __init__(self, service: AssessmentService, access: Access) -> None:
         self.service = service
         self.protocol = service.protocol
+        self.access = access
 
     # --- what the tab shows after a turn -------------------------------------------------------------------------
     def outputs(self, turn: Turn | None, chat: list[dict[str, str]], keep_text: str = "") -> tuple[Any, ...]:
         state = turn.state if turn else None
+        refs = {"interview": turn.interview_token, "assessment": turn.assessment_token} if turn else {}
         progress = self.service.engine.progress(state) if state else {}
         if turn is not None:
             chat = [*chat, *chat_messages(turn.messages)]
@@ -107,7 +112,8 @@ class InterviewTab:
             chat,
             keep_text,
             state.model_dump(mode="json") if state else None,
-            state.interview_id if state else 0,
+            refs,
+            refs.get("interview", ""),
             question_panel(self.protocol, state),
             progress_markdown(self.protocol, state, progress),
             card_rows(self.protocol, state),
@@ -117,7 +123,7 @@ class InterviewTab:
             gr.update(visible=bool(form)),
             [f.model_dump() for f in form],
             *slots,
-            turn_summary(self.protocol, state, turn.messages if turn else [], quick, form),
+            turn_summary(self.protocol, state, turn.messages if turn else [], quick, form, refs),
         )
 
     # --- events: one service call each ---------------------------------------------------------------------------
@@ -126,48 +132,74 @@ class InterviewTab:
             raise gr.Error(NO_INTERVIEW, print_exception=False)
         return InterviewState.model_validate(raw)
 
-    def start(self, site: str, name: str, role: str) -> tuple[Any, ...]:
-        turn: Turn = service_call(self.service.start_interview, site or "", name or "", role or "")
+    def start(self, site: str, name: str, role: str, request: gr.Request) -> tuple[Any, ...]:
+        me = self.access.principal(request)
+        turn: Turn = service_call(self.service.start_interview, me, site or "", name or "", role or "")
         return self.outputs(turn, [])
 
-    def resume(self, interview_id: float | None) -> tuple[Any, ...]:
-        if not interview_id:
+    def resume(self, interview: str | None, request: gr.Request) -> tuple[Any, ...]:
+        if not interview or not str(interview).strip():
             raise gr.Error("Pick an interview from the list to resume it.", print_exception=False)
-        turn: Turn = service_call(self.service.resume_interview, int(interview_id))
+        me = self.access.principal(request)
+        turn: Turn = service_call(self.service.resume_interview, me, str(interview).strip()[:100])
         return self.outputs(turn, turn.transcript)
 
     def on_load(self, request: gr.Request) -> tuple[Any, ...]:
         raw = request.query_params.get("interview") if request else None
-        if raw and raw.isdigit():
+        if raw and raw.strip():
             try:
-                turn = self.service.resume_interview(int(raw))
-            except AssistantError as exc:
-                gr.Warning(str(exc))
+                turn = self.service.resume_interview(self.access.principal(request), raw.strip()[:100])
+            except (AssistantError, gr.Error) as exc:
+                gr.Warning(exc.message if isinstance(exc, gr.Error) else str(exc))
                 return self.outputs(None, [])
             return self.outputs(turn, turn.transcript)
         return self.outputs(None, [])
 
-    def send(self, message: str, state: dict[str, Any] | None, chat: list[dict[str, str]] | None) -> tuple[Any, ...]:
+    def send(self, message: str, state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
+             request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
         current = self._state(state)
         if not (message or "").strip():
             raise gr.Error("Type an answer first, or use one of the buttons.", print_exception=False)
-        turn: Turn = service_call(self.service.turn, current, message)
+        turn: Turn = service_call(self.service.turn, self.access.principal(request), current, message)
         return self.outputs(turn, [*(chat or []), {"role": "user", "content": turn.said}], keep_text=turn.kept_text)
 
-    def confirm(self, state: dict[str, Any] | None, chat: list[dict[str, str]] | None) -> tuple[Any, ...]:
-        return self.send("confirm", state, chat)
+    def confirm(self, state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
+                request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
+        return self.send("confirm", state, chat, request)
+
+    def command(self, command: str) -> Any:
+        """A handler for one command button (or the question list: 'go to' + the picked question)."""
+
+        def handler(state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
+                    request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
+            return self.send(command, state, chat, request)
+
+        return handler
+
+    def jump_to(self, question: str, state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
+                request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
+        return self.send(f"go to {question}", state, chat, request)
 
     def submit_form(self, values: dict[str, Any] | None, confirm: bool | None, state: dict[str, Any] | None,
-                    chat: list[dict[str, str]] | None) -> tuple[Any, ...]:  # fmt: skip
+                    chat: list[dict[str, str]] | None, request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
         current = self._state(state)
         if not isinstance(values, dict) or not values:
             raise gr.Error("Send the form's answers as {field id or label: value}; "
                            "'Don't know' leaves a field not stated.", print_exception=False)  # fmt: skip
-        turn: Turn = service_call(self.service.submit_form, current, values, bool(confirm))
+        me = self.access.principal(request)
+        turn: Turn = service_call(self.service.submit_form, me, current, values, bool(confirm))
         return self.outputs(turn, [*(chat or []), {"role": "user", "content": turn.said}])
 
+    def form_button(self, confirm: bool) -> Any:
+        def handler(spec: list[dict[str, Any]], state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
+                    request: gr.Request, *slot_values: Any) -> tuple[Any, ...]:  # fmt: skip
+            return self.send_form(confirm, spec, state, chat, request, *slot_values)
+
+        return handler
+
     def send_form(self, confirm: bool, spec: list[dict[str, Any]], state: dict[str, Any] | None,
-                  chat: list[dict[str, str]] | None, *slot_values: Any) -> tuple[Any, ...]:  # fmt: skip
+                  chat: list[dict[str, str]] | None, request: gr.Request,
+                  *slot_values: Any) -> tuple[Any, ...]:  # fmt: skip
         """The form's buttons: the value of each shown control ("Don't know" when left empty)."""
         values: dict[str, Any] = {}
         for i, raw in enumerate(spec or []):
@@ -180,9 +212,10 @@ class InterviewTab:
                 values[field.id] = choice or DONT_KNOW
             else:
                 values[field.id] = (typed or "").strip() or DONT_KNOW
-        return self.submit_form(values, confirm, state, chat)
+        return self.submit_form(values, confirm, state, chat, request)
 
-    def save_edits(self, rows: Any, state: dict[str, Any] | None, chat: list[dict[str, str]] | None) -> tuple[Any, ...]:
+    def save_edits(self, rows: Any, state: dict[str, Any] | None, refs: dict[str, str] | None,
+                   chat: list[dict[str, str]] | None, request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
         current = self._state(state)
         shown, ids = card_rows(self.protocol, current), card_field_ids(self.protocol, current)
         table = rows.values.tolist() if hasattr(rows, "values") else (rows or [])
@@ -195,22 +228,31 @@ class InterviewTab:
         }
         if not edits:
             gr.Info("Nothing changed on the card: edit a value in the value column first.")
-            return self.outputs(Turn(state=current, messages=[]), chat or [])
-        turn: Turn | None = service_call(self.service.apply_edits, current, edits)
+            same = Turn(state=current, messages=[], interview_token=(refs or {}).get("interview", ""),
+                        assessment_token=(refs or {}).get("assessment", ""))  # fmt: skip
+            return self.outputs(same, chat or [])
+        me = self.access.principal(request)
+        turn: Turn | None = service_call(self.service.apply_edits, me, current, edits)
         assert turn is not None
         said = [{"role": "user", "content": f"edit {k} = {v}"} for k, v in edits.items()]
         return self.outputs(turn, [*(chat or []), *said])
 
     # --- layout and wiring ---------------------------------------------------------------------------------------
-    def resume_choices(self) -> list[tuple[str, int]]:
-        return [(f"#{i['id']} {i['site']} · {i['interviewee']} ({i['role']})", i["id"])
-                for i in self.service.interviews()]  # fmt: skip
+    def resume_choices(self, request: gr.Request) -> Any:
+        """The resume list: only the interviews of the caller's sites (the service scopes it)."""
+        try:
+            rows = self.service.interviews(self.access.principal(request))
+        except (AssistantError, gr.Error):
+            rows = []
+        return gr.update(choices=[(f"{i['site']} · {i['interviewee']} ({i['role']}, {i['updated_at'][:16]})",
+                                   i["token"]) for i in rows])  # fmt: skip
 
     def build(self) -> None:
         """The tab's components (call inside ``gr.Tab``) and its events; ``app.load`` is wired by ``wire_load``."""
         self.state = gr.State(None)
+        self.refs = gr.State({})  # the interview's and assessment's tokens (for the API turn and the Results tab)
         self.form_spec = gr.State([])
-        self.interview_id = gr.Number(value=0, visible=False, precision=0, elem_id="interview-id")
+        self.interview_id = gr.Textbox(value="", visible=False, elem_id="interview-ref")  # the token, never the id
         with gr.Row():
             site = gr.Textbox(label="Site", placeholder="e.g. Harford tablet plant", scale=2, min_width=160)
             name = gr.Textbox(label="Your name", scale=2, min_width=160)
@@ -219,7 +261,7 @@ class InterviewTab:
             start_btn = gr.Button("Start interview", variant="primary", scale=1, min_width=120)
         with gr.Row():
             self.pick = pick = gr.Dropdown(choices=[], label="Or resume an interview", scale=4, min_width=200,
-                                             allow_custom_value=True)  # an API client passes any interview id
+                                             allow_custom_value=True)  # an API client passes an interview token
             resume_btn = gr.Button("Resume", scale=1, min_width=120)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
@@ -262,25 +304,24 @@ class InterviewTab:
             form_api = gr.Button(visible=False)
             api_turn = gr.JSON(visible=False)
 
-        outputs = [chat, text, self.state, self.interview_id, question, progress, card, guidance, quick, jump,
-                   form_box, self.form_spec, *slots, api_turn]  # fmt: skip
+        outputs = [chat, text, self.state, self.refs, self.interview_id, question, progress, card, guidance, quick,
+                   jump, form_box, self.form_spec, *slots, api_turn]  # fmt: skip
         private: dict[str, Any] = {"api_visibility": "private"}
         for event in (
             start_btn.click(self.start, [site, name, role], outputs, api_name="start_interview"),
             resume_btn.click(self.resume, [pick], outputs, api_name="resume_interview"),
         ):
-            event.then(lambda: gr.update(choices=self.resume_choices()), None, pick, **private)
+            event.then(self.resume_choices, None, pick, **private)
             event.then(None, [self.interview_id], None, js=SET_URL_JS, **private)
         gr.on([send_btn.click, text.submit], self.send, [text, self.state, chat], outputs, api_name="send")
         quick.input(self.send, [quick, self.state, chat], outputs, **private)
-        jump.input(lambda q, s, c: self.send(f"go to {q}", s, c), [jump, self.state, chat], outputs, **private)
+        jump.input(self.jump_to, [jump, self.state, chat], outputs, **private)
         for button, (_, command) in zip(buttons, COMMAND_BUTTONS, strict=True):
-            button.click(lambda s, c, cmd=command: self.send(cmd, s, c), [self.state, chat], outputs, **private)
+            button.click(self.command(command), [self.state, chat], outputs, **private)
         confirm_btn.click(self.confirm, [self.state, chat], outputs, api_name="confirm")
-        edit_btn.click(self.save_edits, [card, self.state, chat], outputs, api_name="save_edits")
+        edit_btn.click(self.save_edits, [card, self.state, self.refs, chat], outputs, api_name="save_edits")
         for button, confirm in ((form_btn, False), (form_confirm_btn, True)):
-            button.click(lambda *a, c=confirm: self.send_form(c, *a), [self.form_spec, self.state, chat, *slots],
-                         outputs, **private)  # fmt: skip
+            button.click(self.form_button(confirm), [self.form_spec, self.state, chat, *slots], outputs, **private)
         form_api.click(self.submit_form, [form_values, form_confirm, self.state, chat], outputs,
                        api_name="submit_form")  # fmt: skip
         self.outputs_list = outputs
@@ -288,4 +329,4 @@ class InterviewTab:
     def wire_load(self, app: gr.Blocks) -> None:
         """On page load: resume the interview in the URL, and list the interviews as they are now."""
         app.load(self.on_load, None, self.outputs_list, api_visibility="private")
-        app.load(lambda: gr.update(choices=self.resume_choices()), None, self.pick, api_visibility="private")
+        app.load(self.resume_choices, None, self.pick, api_visibility="private")

@@ -177,18 +177,20 @@ def conflict_choices(conflicts: list[Conflict]) -> list[tuple[str, str]]:
     """(label, "QUESTION:INTERVIEW") for each answer of each conflict, for the assessor's choice."""
     return [
         (f"{c.question_id}: {a.interviewee}'s answer ({'N/A' if a.level is None else f'level {a.level}'})",
-         f"{c.question_id}:{a.interview_id}")
+         f"{c.question_id}:{a.interview_token}")
         for c in conflicts for a in c.answers
     ]  # fmt: skip
 
 
 def turn_summary(protocol: Protocol, state: InterviewState | None, messages: list[str],
-                 quick: list[str], form: list[Any]) -> dict[str, Any]:  # fmt: skip
-    """The Interview tab as data, for API clients (the last output of every interview endpoint)."""
+                 quick: list[str], form: list[Any], refs: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The Interview tab as data, for API clients (the last output of every interview endpoint). The interview
+    and assessment are named by their tokens (``refs``); numeric ids stay on the server."""
     if state is None:
         return {}
     return {
-        "interview_id": state.interview_id, "assessment_id": state.assessment_id, "revision": state.revision,
+        "interview": (refs or {}).get("interview", ""), "assessment": (refs or {}).get("assessment", ""),
+        "revision": state.revision,
         "phase": state.phase.value, "question": state.current, "messages": messages, "quick_replies": quick,
         "form": [f.model_dump() for f in form], "card": card_rows(protocol, state),
         "open_questions": [q for q in state.order if q not in state.confirmed and q not in state.na],
