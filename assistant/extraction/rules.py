@@ -558,7 +558,10 @@ class RulesExtractor:
             score, oi, ci, named = ranked[0]
             close = len(ranked) > 1 and score - ranked[1][0] < self.config.choice_margin
             rule = "single:targeted" if ctx.targeted else f"single:{'named' if named else 'similar'}"
-            if close:
+            others_named = [s for s in ranked[1:] if s[3]] if named else []
+            if field.ordered and others_named:  # "assessed on the job ... and requalified": which step of the scale?
+                rule += ":ambiguous"
+            elif close:
                 rule += ":close"
             elif ctx.rival and ctx.rival[ci] > ctx.relevance[ci]:
                 rule += ":contested"
