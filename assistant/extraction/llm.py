@@ -9,6 +9,7 @@ say it is never to be obeyed. Off by default (QMM_LLM_PROVIDER=none).
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from assistant.answers import coerce_value
 from assistant.errors import ExtractionError
 from assistant.extraction.models import Extractor, FieldValue, StructuredAnswer, empty_answer, only_targets
+from assistant.extraction.rules import RulesExtractor, blank_injections
 from assistant.protocol.models import FREQUENCIES, AnswerField, FieldType, Question, allowed_values
 from assistant.settings import Settings
 
@@ -89,9 +91,11 @@ class LLMExtractor:
         schema = answer_schema(question)
         asked = list(targets or ([target_field] if target_field else []))
         focus = f" The answer replies to a follow-up about: {', '.join(asked)}." if asked else ""
+        # planted instructions are blanked, and the rest escaped, so the answer cannot close its tag or speak as us
+        shown = html.escape(blank_injections(text), quote=False)
         messages: list[tuple[str, str]] = [
             ("system", SYSTEM),
-            ("human", f"Question {question.id}: {question.text}{focus}\n<answer>\n{text}\n</answer>"),
+            ("human", f"Question {question.id}: {question.text}{focus}\n<answer>\n{shown}\n</answer>"),
         ]
         reason = "no attempt"
         for _attempt in range(self.max_attempts):
@@ -111,25 +115,45 @@ class LLMExtractor:
         return answer
 
     def _to_answer(self, question: Question, text: str, parsed: BaseModel) -> StructuredAnswer:
+        """Values whose span is the interviewee's own words (verbatim, outside any planted instruction) and, for
+        closed types, a statement of that value: where the rules read the span as another value, it is dropped."""
         answer = empty_answer(question, [text], extractor=self.name)
+        own_words = blank_injections(text)
         values = dict(answer.values)
         for f in question.fields:
             item = getattr(parsed, f.id, None)
             if item is None:
                 continue
-            span = str(getattr(item, "span", "") or "").strip()
-            if not span or span not in text:
-                answer.notes.append(f"dropped {f.id}: its span is not in the answer")
+            span = html.unescape(str(getattr(item, "span", "") or "")).strip()
+            if not span or span not in own_words:
+                answer.notes.append(f"dropped {f.id}: its span is not in the interviewee's own words")
                 continue
             try:
                 value = coerce_value(f, item.value)
             except ValueError as exc:
                 answer.notes.append(f"dropped {f.id}: {exc}")
                 continue
+            if value is not None and not self._span_states(question, f, span, value):
+                answer.notes.append(f"dropped {f.id}: its span does not state {value!r}")
+                continue
             if value is not None:
-                values[f.id] = FieldValue(field=f.id, value=value, span=span, confidence=0.8)
+                values[f.id] = FieldValue(field=f.id, value=value, span=span, confidence=0.8, rule="llm")
         answer.values = values
         return answer
+
+    def _span_states(self, question: Question, field: AnswerField, span: str, value: object) -> bool:
+        """False when the rules extractor reads the span, as a reply about this field, as a different value."""
+        open_text = field.type in (FieldType.FREE_TEXT, FieldType.EVIDENCE_LIST)
+        if open_text or not isinstance(self.fallback, RulesExtractor):
+            return True
+        read = self.fallback.propose(question, span, targets=[field.id]).values[field.id].value
+        if read is None:
+            return True  # the rules cannot read it: the model may understand a paraphrase
+        if field.type is FieldType.MULTI_CHOICE and isinstance(read, list) and isinstance(value, list):
+            return set(read) <= set(value)
+        if field.type is FieldType.PERCENTAGE and isinstance(read, float) and isinstance(value, float):
+            return abs(read - value) <= 1.0
+        return bool(read == value)
 
 
 class ScriptedChatModel:

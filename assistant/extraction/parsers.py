@@ -82,7 +82,9 @@ INJECTION = re.compile(
     r"\b(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+|previous\s+|prior\s+|above\s+)*"
     r"(instructions?|rules|prompt|interview|guidelines)\b|\bsystem( message)?\b[^.:\n]{0,30}:|"
     r"\b(assistant|extractor|model|ai)\s*,|\byou are now\b|\bevaluation mode\b|\brate us\b|"
-    r"\b(set|mark|report|record)\s+(all\s+fields|every\s+field|[a-z]+_[a-z_]+)\b|\b[a-z]+_[a-z_]+\s*=",
+    r"\b(set|mark|report|record)\s+(all\s+fields|every\s+field|[a-z]+_[a-z_]+)\b|\b[a-z]+_[a-z_]+\s*=|"
+    r"\bquoting\b|\b(report|set|mark|rate|score)\s+(\w+\s+){0,3}(as|to)\s+(yes|no|partly|planned|level)\b|"
+    r"['\"\u2018\u201c]\s*[\w ]{1,30}:\s*(yes|no|partly|planned|\d+)\s*['\"\u2019\u201d]",
     re.IGNORECASE,
 )
 
