@@ -17,6 +17,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.extraction.models import StructuredAnswer
+    from assistant.protocol.models import Protocol
     from assistant.retrieval.models import Passage
 
 
@@ -85,6 +86,37 @@ def cmd_protocol_schema(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for name, text in schema_files().items():
         print(f"# {name}\n{text}")
+    return 0
+
+
+def _protocol_for_diff(spec: str, settings: Settings) -> Protocol:
+    """A protocol named by version number (``2``: same id as the active one), ``id@version`` or a folder path.
+
+    Only the structure layer is required, so a draft version with open semantic issues can still be compared.
+    """
+    from assistant.errors import ProtocolError
+    from assistant.protocol.loader import load_protocol_unchecked, resolve_protocol_dir
+
+    if spec.isdigit():
+        folder = resolve_protocol_dir(settings.protocols_dir, f"{settings.protocol.partition('@')[0]}@{spec}")
+    elif "@" in spec:
+        folder = resolve_protocol_dir(settings.protocols_dir, spec)
+    else:
+        folder = Path(spec)
+    protocol, issues, _ = load_protocol_unchecked(folder)
+    if protocol is None or issues:
+        raise ProtocolError(f"protocol at {folder} does not load ({len(issues)} error(s)):", issues)
+    return protocol
+
+
+def cmd_protocol_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.protocol.diff import diff_protocols, render_diff
+
+    diff = diff_protocols(_protocol_for_diff(args.old, settings), _protocol_for_diff(args.new, settings))
+    if args.json:
+        _print_json({**diff.model_dump(mode="json"), "summary": diff.summary()})
+    else:
+        print(render_diff(diff, hints=args.hints))
     return 0
 
 
@@ -360,6 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
     schema = psub.add_parser("schema", help="print (or --write) the JSON Schema of protocol files")
     schema.add_argument("--write", action="store_true", help="write the schema files beside the protocol")
     schema.set_defaults(func=cmd_protocol_schema)
+    diff = psub.add_parser("diff", help="what changed between two protocol versions, e.g. `qmm protocol diff 1 2`")
+    diff.add_argument("old", help="version number, id@version or protocol folder")
+    diff.add_argument("new", help="version number, id@version or protocol folder")
+    diff.add_argument("--json", action="store_true", help="every change as JSON, with a summary")
+    diff.add_argument("--hints", action="store_true", help="also list extraction-hint changes (aliases, cues)")
+    diff.set_defaults(func=cmd_protocol_diff)
 
     score = sub.add_parser("score", help="score a file of structured answers (YAML or JSON)")
     score.add_argument("file", help="answers keyed by question id")
