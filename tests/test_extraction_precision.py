@@ -7,7 +7,8 @@ import pytest
 
 from assistant.extraction.models import FieldValue
 from assistant.extraction.parsers import find_frequencies, find_numbers
-from assistant.extraction.rules import ExtractionConfig, RulesExtractor, blank_injections
+from assistant.extraction.reading import blank_injections
+from assistant.extraction.rules import ExtractionConfig, RulesExtractor
 from assistant.protocol import load_protocol
 from assistant.protocol.models import FieldType
 from assistant.retrieval.embeddings import HashEmbedder

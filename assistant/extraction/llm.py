@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from assistant.answers import coerce_value
 from assistant.errors import ExtractionError
 from assistant.extraction.models import Extractor, FieldValue, StructuredAnswer, empty_answer, only_targets
-from assistant.extraction.rules import RulesExtractor, blank_injections
+from assistant.extraction.reading import blank_injections
+from assistant.extraction.rules import RulesExtractor
 from assistant.protocol.models import FREQUENCIES, AnswerField, FieldType, Question, allowed_values
 from assistant.settings import Settings
 
