@@ -75,12 +75,31 @@ def cmd_protocol_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_protocol_schema(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.protocol.loader import resolve_protocol_dir
-    from assistant.protocol.schema import schema_files, write_schemas
+def _newest_unreleased(settings: Settings) -> Path:
+    """The highest version folder of the active protocol's id that has no released content hash."""
+    from assistant.errors import ProtocolError
+    from assistant.protocol.versions import recorded_hash
 
-    folder = resolve_protocol_dir(settings.protocols_dir, settings.protocol)
+    base = settings.protocols_dir / settings.protocol.partition("@")[0]
+    drafts = [p for p in base.glob("*") if p.name.isdigit() and p.is_dir() and not recorded_hash(p)]
+    if not drafts:
+        raise ProtocolError(f"no unreleased version under {base}: every version there is frozen")
+    return max(drafts, key=lambda p: int(p.name))
+
+
+def cmd_protocol_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.protocol.schema import schema_files, write_schemas
+    from assistant.protocol.versions import recorded_hash
+
     if args.write:
+        folder = Path(args.path) if args.path else _newest_unreleased(settings)
+        if recorded_hash(folder):
+            print(
+                f"error: {folder} is a released version (its CHANGELOG records a content hash) and is frozen; "
+                "write the schema into a draft version",
+                file=sys.stderr,
+            )
+            return 1
         for path in write_schemas(folder / "schema"):
             print(f"wrote {path}")
         return 0
@@ -390,7 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="the whole protocol as JSON")
     show.set_defaults(func=cmd_protocol_show)
     schema = psub.add_parser("schema", help="print (or --write) the JSON Schema of protocol files")
-    schema.add_argument("--write", action="store_true", help="write the schema files beside the protocol")
+    schema.add_argument(
+        "--write", action="store_true", help="write the schema files into a draft version (released ones are frozen)"
+    )
+    schema.add_argument("path", nargs="?", help="protocol folder to write into (default: the newest draft version)")
     schema.set_defaults(func=cmd_protocol_schema)
     diff = psub.add_parser("diff", help="what changed between two protocol versions, e.g. `qmm protocol diff 1 2`")
     diff.add_argument("old", help="version number, id@version or protocol folder")

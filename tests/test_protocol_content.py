@@ -12,6 +12,7 @@ from assistant.protocol import FieldType, Protocol, load_protocol
 from assistant.protocol.loader import check_protocol
 from assistant.protocol.models import QuestionFile
 from assistant.protocol.schema import schema_files
+from assistant.protocol.versions import recorded_hash
 from assistant.retrieval.notes import load_note_ids
 from assistant.settings import REPO_ROOT
 from tests.conftest import PROTOCOLS_DIR
@@ -44,8 +45,13 @@ def test_question_file_is_one_practice_area(path: Path) -> None:
     assert path.stem == parsed.questions[0].area
 
 
-@pytest.mark.parametrize("folder", PROTOCOL_DIRS, ids=lambda p: f"{p.parent.name}@{p.name}")
+@pytest.mark.parametrize(
+    "folder", [p for p in PROTOCOL_DIRS if not recorded_hash(p)], ids=lambda p: f"{p.parent.name}@{p.name}"
+)
 def test_committed_json_schema_matches_the_models(folder: Path) -> None:
+    """Drafts carry the schema of today's models; a released version keeps the schema it was released with (its
+    content hash, tests/test_protocol_versions.py, guards it), which its files still satisfy because every key
+    added since is optional."""
     for name, text in schema_files().items():
         committed = folder / "schema" / name
         assert committed.read_text(encoding="utf-8") == text, f"run `qmm protocol schema --write` ({name})"

@@ -41,3 +41,18 @@ def test_the_hash_covers_everything_but_the_prose(tmp_path: Path) -> None:
     (folder / "questions" / "a.yaml").write_text("questions: []\n", encoding="utf-8")
     (folder / "questions" / "a.yaml").rename(folder / "questions" / "b.yaml")
     assert content_hash(folder) != before
+
+
+def test_schema_write_refuses_a_released_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    v1 = PROTOCOLS_DIR / "qmm-self-assessment" / "1"
+    before = content_hash(v1)
+    assert main(["protocol", "schema", "--write", str(v1)]) == 1
+    assert "frozen" in capsys.readouterr().err
+    assert content_hash(v1) == before
+
+    draft = tmp_path / "draft"
+    draft.mkdir()
+    assert main(["protocol", "schema", "--write", str(draft)]) == 0
+    assert sorted(p.name for p in (draft / "schema").iterdir()) == ["protocol.schema.json", "questions.schema.json"]

@@ -141,3 +141,129 @@ def test_cli_check_exit_status(proto_dir: Path, capsys: pytest.CaptureFixture[st
     assert "2 error(s)" in err
     assert "follow-up prompt missing" in err
     assert "unknown practice area 'gamma'" in err
+
+
+def edit_meta(folder: Path, change: Any) -> None:
+    path = folder / "protocol.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def test_version_2_rules_are_off_unless_the_protocol_asks(proto_dir: Path) -> None:
+    edit_meta(proto_dir, lambda m: m.update(status="draft"))
+    assert messages(proto_dir) == []
+
+
+def test_version_2_rules_report_every_gap_at_once(proto_dir: Path) -> None:
+    edit_meta(proto_dir, lambda m: m.update(requires_recommendations=True))
+    found = "\n".join(messages(proto_dir))
+    # AL-01: evidence only at level 5; no recommendations anywhere
+    assert "AL-01.levels.3: level 3 needs an evidence criterion" in found
+    assert "AL-01.levels.4: level 4 needs a criterion on an evidence_list field with evidence_status: seen" in found
+    assert "AL-01.levels.2[0]: criterion on 'defined' needs a recommendation" in found
+    assert "AL-01.levels.2[0]: criterion on 'defined' needs an effort (weeks, months, year_plus)" in found
+    # AL-02 level 5 passes on any note
+    assert "AL-02.levels.5[1]: 'stated' on 'notes' at level 5: any answer would pass" in found
+    assert "AL-02.levels.2[0]: 'stated'" not in found  # level 2 may still ask only that the practice exists
+    assert "BE-01.levels.4: level 4 needs" in found
+
+
+def test_a_question_that_meets_the_version_2_rules_passes(proto_dir: Path) -> None:
+    edit_meta(proto_dir, lambda m: m.update(requires_recommendations=True))
+    rec = {"recommendation": "Do the thing and keep the record.", "effort": "months", "source": "ich-q10"}
+
+    def strict_beta(qs: list[dict[str, Any]]) -> None:
+        b1 = qs[0]
+        b1["fields"].append(
+            {"id": "seen", "type": "evidence_list", "label": "Seen", "follow_up": "Which records were seen?"}
+        )
+        b1["fields"][-1]["evidence_status"] = "seen"
+        b1["levels"] = {
+            2: [{"field": "can_stop", "op": "is", "value": "yes", **rec}],
+            3: [
+                {"field": "stops", "op": "at_least", "value": 1, **rec},
+                {"field": "evidence", "op": "count_at_least", "value": 1, **rec},
+            ],
+            4: [
+                {"field": "stops", "op": "at_least", "value": 5, **rec},
+                {"field": "seen", "op": "count_at_least", "value": 1, **rec},
+            ],
+            5: [{"field": "seen", "op": "count_at_least", "value": 2, **rec}],
+        }
+
+    edit_questions(proto_dir, "beta", strict_beta)
+    found = "\n".join(messages(proto_dir))
+    assert "BE-01" not in found
+    assert "AL-01" in found
+
+
+def test_criterion_source_and_evidence_status_are_checked(proto_dir: Path) -> None:
+    def bad(qs: list[dict[str, Any]]) -> None:
+        qs[0]["levels"][2][0]["source"] = "no-such-source"
+        qs[0]["fields"][0]["evidence_status"] = "seen"
+
+    edit_questions(proto_dir, "alpha", bad)
+    found = "\n".join(messages(proto_dir))
+    assert "AL-01.levels.2[0]: unknown source key 'no-such-source'" in found
+    assert "AL-01.fields[0]: evidence_status is only for evidence_list fields" in found
+    edit_questions(proto_dir, "alpha", lambda qs: qs[0]["levels"][2][0].update(effort="decades"))
+    found = "\n".join(messages(proto_dir))
+    assert "levels[2][0].effort: Input should be 'weeks', 'months' or 'year_plus'" in found
+
+
+def test_gate_items_are_checked(proto_dir: Path) -> None:
+    def gate(m: dict[str, Any]) -> None:
+        m["gate"] = {
+            "note": "A compliance floor, never scored.",
+            "items": [
+                {
+                    "id": "inspection",
+                    "label": "Last inspection",
+                    "text": "Outcome?",
+                    "kind": "eligibility",
+                    "type": "single_choice",
+                    "ok": ["nai", "vai", "great"],
+                    "message": "Not eligible while OAI.",
+                    "options": [
+                        {"id": "nai", "label": "NAI", "description": "No action."},
+                        {"id": "vai", "label": "VAI", "description": "Voluntary action."},
+                        {"id": "oai", "label": "OAI", "description": "Official action."},
+                    ],
+                },
+                {
+                    "id": "inspection",
+                    "label": "Date",
+                    "text": "When?",
+                    "kind": "eligibility",
+                    "type": "date",
+                    "within_years": 5,
+                    "ok": ["yes"],
+                    "message": "Too old.",
+                    "applies_when": {"fact": "nope", "is": "yes"},
+                },
+                {
+                    "id": "plan",
+                    "label": "Plan",
+                    "text": "Is there a plan?",
+                    "kind": "legal_duty",
+                    "type": "yes_no",
+                    "message": "Legal duty, not maturity.",
+                    "sources": ["made-up"],
+                    "within_years": 2,
+                },
+            ],
+        }
+
+    edit_meta(proto_dir, gate)
+    found = "\n".join(messages(proto_dir))
+    for text in [
+        "duplicate gate item id 'inspection'",
+        "inspection: ok value 'great' is not one of ['nai', 'vai', 'oai']",
+        "inspection: ok values do not apply to a date gate item",
+        "inspection: unknown site fact 'nope'",
+        "plan: needs the answers that pass (ok)",
+        "plan: unknown source key 'made-up'",
+        "plan: within_years is only for date gate items",
+    ]:
+        assert text in found, text

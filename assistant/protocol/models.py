@@ -1,8 +1,10 @@
 """Pydantic models of a QMM self-assessment protocol (the structure layer of validation).
 
 A protocol lives in ``protocols/<id>/<version>/``:
-  protocol.yaml         id, version, title, level scale, practice areas, roles, site facts
+  protocol.yaml         id, version, status, title, level scale, practice areas, roles, site facts, compliance gate
   questions/*.yaml      ``questions:`` lists, one file per practice area
+Keys added for version 2 (criterion ``recommendation`` / ``effort`` / ``source``, field ``evidence_status``, meta
+``status`` / ``requires_recommendations`` / ``gate``) are optional, so version 1 loads unchanged.
 The meaning layer (duplicate ids, criteria that do not fit their field, unreachable levels, ...) is in
 ``validator.py``. Criteria are data (field, operator, value); nothing in a protocol is ever evaluated as code.
 """
@@ -106,7 +108,16 @@ class AnswerField(Strict):
         default_factory=list,
         description="Words or short phrases that show an answer is talking about this field; extraction hints only.",
     )
+    evidence_status: Literal["claimed", "seen"] | None = Field(
+        default=None,
+        description=(
+            "evidence_list only: 'claimed' lists records the interviewee names; 'seen' lists records the assessor "
+            "has seen (the answer model has no per-item status, so a separate field carries the seen records)."
+        ),
+    )
 
+
+Effort = Literal["weeks", "months", "year_plus"]
 
 Scalar = bool | int | float | str
 
@@ -116,6 +127,13 @@ class Criterion(Strict):
     op: Operator
     value: Scalar | list[str] | None = None
     why: str | None = Field(default=None, description="Why this criterion marks the level, for the trace.")
+    recommendation: NonEmpty | None = Field(
+        default=None, description="What a site that misses this criterion should do to meet it, in our own words."
+    )
+    effort: Effort | None = Field(
+        default=None, description="Usual effort to meet it: weeks, months, or a year or more (year_plus)."
+    )
+    source: Slug | None = Field(default=None, description="The source key the criterion rests on.")
 
 
 class AppliesWhen(Strict):
@@ -170,9 +188,54 @@ class SiteFact(Strict):
     question: NonEmpty = Field(description="Asked once per assessment; answers decide which questions apply.")
 
 
+class GateAnswerType(StrEnum):
+    YES_NO = "yes_no"
+    SINGLE_CHOICE = "single_choice"
+    DATE = "date"  # an ISO date, YYYY-MM-DD
+    FREE_TEXT = "free_text"
+
+
+class GateItem(Strict):
+    """One compliance-floor item: asked, checked against its ok values, reported beside the profile, never scored."""
+
+    id: Id
+    label: NonEmpty
+    text: NonEmpty = Field(description="The question as asked.")
+    kind: Literal["eligibility", "legal_duty", "cgmp_basic"] = Field(
+        description="eligibility: FDA's QMM program entry rule; legal_duty: required by law; cgmp_basic: a CGMP floor."
+    )
+    type: GateAnswerType
+    options: list[Option] | None = Field(default=None, description="single_choice only.")
+    ok: list[str] = Field(
+        default_factory=list, description="Answers that pass (yes_no, single_choice). Empty for date and free_text."
+    )
+    within_years: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="date only: the date passes when it is at most this many years before the assessment."
+    )
+    message: NonEmpty = Field(description="Shown when the answer does not pass, e.g. 'legal duty, not maturity'.")
+    applies_when: AppliesWhen | None = None
+    sources: list[Slug] = Field(default_factory=list)
+
+
+class Gate(Strict):
+    note: NonEmpty = Field(description="What the gate is: a compliance floor reported beside the maturity profile.")
+    items: list[GateItem] = Field(min_length=1)
+
+
 class ProtocolMeta(Strict):
     id: Slug
     version: Annotated[int, Field(ge=1)]
+    status: Literal["draft", "released"] = Field(
+        default="released",
+        description="draft: still being written, never the default; released: frozen (hash in the CHANGELOG).",
+    )
+    requires_recommendations: bool = Field(
+        default=False,
+        description=(
+            "Turns on the version-2 rules: every criterion has a recommendation and an effort; level 3 of every "
+            "question needs an evidence criterion, level 4 a seen-evidence criterion; no 'stated' at level 3 or above."
+        ),
+    )
     title: NonEmpty
     description: NonEmpty
     interpretation_note: NonEmpty = Field(description="What in this protocol is the project's own interpretation.")
@@ -181,6 +244,7 @@ class ProtocolMeta(Strict):
     roles: list[Role] = Field(min_length=1)
     site_facts: list[SiteFact] = Field(default_factory=list)
     sources: list[Slug] = Field(default_factory=list, description="Source keys questions may cite.")
+    gate: Gate | None = Field(default=None, description="Compliance gate: never scored or averaged into maturity.")
 
 
 class Protocol(Strict):

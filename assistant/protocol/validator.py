@@ -4,7 +4,14 @@ Checks: duplicate ids (questions, fields, options, areas, roles); dangling refer
 fact, guidance note); id prefix vs practice area; options and flags that do not fit a field type; a missing follow-up;
 levels other than 2..5 or empty; criteria on unknown fields, with operators or values that do not fit the field; and,
 per level, whether the level can be reached at all (criteria do not contradict lower levels) and whether it adds
-anything over the levels below (non-increasing levels).
+anything over the levels below (non-increasing levels); a criterion ``source`` or gate source that is not a known
+source key; ``evidence_status`` on a field that is not an evidence list; the compliance gate (duplicate ids, answer
+types, options, ok values, site facts).
+
+With ``requires_recommendations: true`` in protocol.yaml (version 2 on), the rubric rules of the 2026-11 review apply:
+every criterion carries a ``recommendation`` and an ``effort``; level 3 of every question has a criterion on an
+evidence list; level 4 has one on an evidence list the assessor has seen (``evidence_status: seen``), so level 5 is
+reached only through it; and no criterion at level 3 or above is ``stated`` (any value would pass).
 
 Reachability is decided exactly by enumerating a small set of representative values per field (every closed value,
 every subset of a multi-choice, the thresholds of numeric fields), and evaluating the rubric's own ``criterion_holds``
@@ -19,9 +26,12 @@ from itertools import combinations
 from assistant.errors import Issue
 from assistant.protocol.models import (
     FREQUENCIES,
+    YES_NO_BASE,
     AnswerField,
     Criterion,
     FieldType,
+    GateAnswerType,
+    GateItem,
     Operator,
     Protocol,
     Question,
@@ -96,6 +106,8 @@ def _field_issues(field: AnswerField) -> list[str]:
         problems.append("ordered is only for single_choice fields")
     if not (field.follow_up or "").strip():
         problems.append("follow-up prompt missing")
+    if field.evidence_status is not None and field.type is not FieldType.EVIDENCE_LIST:
+        problems.append("evidence_status is only for evidence_list fields")
     return problems
 
 
@@ -188,9 +200,82 @@ def _question_issues(protocol: Protocol, q: Question, note_ids: set[str] | None)
             if problem:
                 out.append((where, problem))
                 criteria_ok = False
+            if c.source is not None and c.source not in meta.sources:
+                out.append((where, f"unknown source key '{c.source}'"))
     if criteria_ok and not wrong_levels:
         out += _level_issues(q, fields)
+    if meta.requires_recommendations:
+        out += _strict_rubric_issues(q, fields)
     return out
+
+
+def _strict_rubric_issues(q: Question, fields: dict[str, AnswerField]) -> list[tuple[str, str]]:
+    """The version-2 rules (see the module docstring)."""
+    out: list[tuple[str, str]] = []
+
+    def on_evidence(lvl: int, seen: bool) -> bool:
+        for c in q.levels.get(lvl, []):
+            f = fields.get(c.field)
+            is_evidence = f is not None and f.type is FieldType.EVIDENCE_LIST and c.op is Operator.COUNT_AT_LEAST
+            if is_evidence and f is not None and (not seen or f.evidence_status == "seen"):
+                return True
+        return False
+
+    if not on_evidence(3, seen=False):
+        out.append(("levels.3", "level 3 needs an evidence criterion (count_at_least on an evidence_list field)"))
+    if not on_evidence(4, seen=True):
+        out.append(("levels.4", "level 4 needs a criterion on an evidence_list field with evidence_status: seen"))
+    for lvl, crits in sorted(q.levels.items()):
+        for j, c in enumerate(crits):
+            where = f"levels.{lvl}[{j}]"
+            if c.recommendation is None:
+                out.append((where, f"criterion on '{c.field}' needs a recommendation"))
+            if c.effort is None:
+                out.append((where, f"criterion on '{c.field}' needs an effort (weeks, months, year_plus)"))
+            if lvl >= 3 and c.op is Operator.STATED:
+                out.append((where, f"'stated' on '{c.field}' at level {lvl}: any answer would pass; use a threshold"))
+    return out
+
+
+def _gate_issues(protocol: Protocol) -> list[tuple[str, str]]:
+    gate = protocol.meta.gate
+    if gate is None:
+        return []
+    meta = protocol.meta
+    out: list[tuple[str, str]] = [
+        ("gate.items", f"duplicate gate item id '{d}'") for d in _dupes([i.id for i in gate.items])
+    ]
+    facts = {f.id for f in meta.site_facts}
+    for n, item in enumerate(gate.items):
+        where = f"gate.items[{n}]"
+        out += [(where, f"{item.id}: {p}") for p in _gate_item_problems(item)]
+        if item.applies_when and item.applies_when.fact not in facts:
+            out.append((where, f"{item.id}: unknown site fact '{item.applies_when.fact}'"))
+        out += [(where, f"{item.id}: unknown source key '{s}'") for s in item.sources if s not in meta.sources]
+    return out
+
+
+def _gate_item_problems(item: GateItem) -> list[str]:
+    problems = []
+    if item.type is GateAnswerType.SINGLE_CHOICE:
+        ids = [o.id for o in item.options or []]
+        if not ids:
+            problems.append("single_choice gate item needs options")
+        problems += [f"duplicate option id '{d}'" for d in _dupes(ids)]
+        allowed: list[str] | None = ids
+    else:
+        if item.options:
+            problems.append("options are only for single_choice gate items")
+        allowed = list(YES_NO_BASE) if item.type is GateAnswerType.YES_NO else None
+    if allowed is not None:
+        if not item.ok:
+            problems.append("needs the answers that pass (ok)")
+        problems += [f"ok value '{v}' is not one of {allowed}" for v in item.ok if v not in allowed]
+    elif item.ok:
+        problems.append(f"ok values do not apply to a {item.type} gate item")
+    if item.within_years is not None and item.type is not GateAnswerType.DATE:
+        problems.append("within_years is only for date gate items")
+    return problems
 
 
 def validate_protocol(
@@ -228,6 +313,7 @@ def validate_protocol(
         if qid in first:
             issues.append(Issue(label, qid, f"duplicate question id (first defined in {first[qid]})"))
         first.setdefault(qid, label)
+    issues += [Issue(meta_file, loc, msg) for loc, msg in _gate_issues(protocol)]
     for q in protocol.questions:
         label = origin.get(q.id, "questions")
         issues += [Issue(label, f"{q.id}.{loc}", msg) for loc, msg in _question_issues(protocol, q, note_ids)]
