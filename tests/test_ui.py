@@ -151,8 +151,10 @@ def test_conflicts_show_who_said_what_by_labels(service: AssessmentService) -> N
     text = conflicts_markdown(service.protocol, [Conflict(question_id="MC-01", topic="Quality objectives",
                                                           answers=said)])  # fmt: skip
     assert "(1 open)" in text
-    assert "**Ann QA** (qa_head), level 3: Leadership review of progress: Every quarter; Cascaded to: Teams" in text
-    assert "**Sam** (site_head): N/A: not here" in text
+    assert ("**Ann QA** (Head of quality assurance), level 3: Leadership review of progress: Every quarter; "
+            "Cascaded to: Teams") in text  # fmt: skip
+    assert "**Sam** (Site head / general manager): N/A: not here" in text
+    assert "qa_head" not in text
     assert "quarterly" not in text
     resolved = Conflict(question_id="MC-01", topic="Quality objectives", answers=said,
                         resolution=Resolution(chosen_interview_id=1, versions={}, reason="saw it", who="Dana", at="t"))

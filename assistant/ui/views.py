@@ -83,8 +83,7 @@ def question_panel(protocol: Protocol, state: InterviewState | None) -> str:
 def progress_markdown(protocol: Protocol, state: InterviewState | None, progress: dict[str, tuple[int, int]]) -> str:
     if state is None:
         return ""
-    role = next((r.label for r in protocol.meta.roles if r.id == state.role), "all questions")
-    lines = [f"**Progress** · {esc(state.interviewee)} ({role}) · {state.protocol}"]
+    lines = [f"**Progress** · {esc(state.interviewee)} ({role_label(protocol, state.role)}) · {state.protocol}"]
     for area in protocol.meta.areas:
         done, total = progress.get(area.id, (0, 0))
         if total:
@@ -152,6 +151,11 @@ def said_text(protocol: Protocol, answer: HeardAnswer) -> str:
     return "; ".join(parts) or "nothing stated"
 
 
+def role_label(protocol: Protocol, role: str) -> str:
+    """A role as people read it ("Head of quality assurance"), not its id."""
+    return next((r.label for r in protocol.meta.roles if r.id == role), "all questions" if role == "all" else role)
+
+
 def conflicts_markdown(protocol: Protocol, conflicts: list[Conflict]) -> str:
     if not conflicts:
         return NO_CONFLICTS
@@ -165,7 +169,8 @@ def conflicts_markdown(protocol: Protocol, conflicts: list[Conflict]) -> str:
             head = (f"**{c.question_id} \u00b7 {esc(c.topic)}**: resolved by {esc(c.resolution.who)}: "
                     f"{esc(chosen)}'s answer (\u201c{esc(c.resolution.reason)}\u201d)")  # fmt: skip
         lines = [
-            f"- **{esc(a.interviewee)}** ({esc(a.role)}){'' if a.level is None else f', level {a.level}'}: "
+            f"- **{esc(a.interviewee)}** ({esc(role_label(protocol, a.role))})"
+            f"{'' if a.level is None else f', level {a.level}'}: "
             f"{esc(said_text(protocol, a))}"
             for a in c.answers
         ]
