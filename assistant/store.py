@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, func, insert, inspect, select, text, update
+from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,21 +33,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.auth import new_token
 from assistant.errors import StoreError
 from assistant.store_schema import (
-    ADDED_COLUMNS,
-    APPEND_ONLY_POSTGRES,
-    APPEND_ONLY_TRIGGERS,
     SCHEMA_VERSION,
     AnswerRow,
     AssessmentRow,
     AuditRow,
-    Base,
     InterviewRow,
     ResolutionRow,
-    SchemaInfo,
     SiteRow,
     TurnRow,
     answer_summary,
     audit,
+    migrate,
 )
 
 __all__ = ["SCHEMA_VERSION", "StaleInterview", "Store", "TurnWrite", "database_url"]
@@ -93,30 +89,7 @@ class Store:
         self.engine.dispose()
 
     def _migrate(self) -> None:
-        """Refuse a newer database before touching it; create what is missing; record the schema version."""
-        try:
-            with self.engine.begin() as conn:
-                version = None
-                if inspect(conn).has_table(SchemaInfo.__tablename__):
-                    version = conn.execute(select(SchemaInfo.version)).scalar()
-                if version is not None and version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"the database at {self.url} was made by a newer version of this tool (schema {version}; "
-                        f"this code knows {SCHEMA_VERSION}). Upgrade the tool; the database was not changed."
-                    )
-                Base.metadata.create_all(conn)  # an older schema gains the new tables
-                if version is not None and version < SCHEMA_VERSION:
-                    _add_columns(conn)
-                if version is None:
-                    conn.execute(insert(SchemaInfo).values(id=1, version=SCHEMA_VERSION))
-                elif version < SCHEMA_VERSION:
-                    conn.execute(update(SchemaInfo).values(version=SCHEMA_VERSION))
-                dialect = self.engine.dialect.name
-                triggers = {"sqlite": APPEND_ONLY_TRIGGERS, "postgresql": APPEND_ONLY_POSTGRES}.get(dialect, [])
-                for statement in triggers:
-                    conn.execute(text(statement))
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the database at {self.url}: {exc.__class__.__name__}: {exc}") from None
+        migrate(self.engine, self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -461,19 +434,6 @@ class Store:
             return [{"at": r.at.isoformat(), "who": r.who, "action": r.action, "entity": r.entity,
                      "entity_id": r.entity_id, "before": r.before, "after": r.after, "protocol": r.protocol}
                     for r in rows]  # fmt: skip
-
-
-def _add_columns(conn: Any) -> None:
-    """Columns later schemas added to existing tables; rows that predate them get a token each."""
-    for table, column, ddl, index in ADDED_COLUMNS:
-        if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
-            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
-        if column == "token":
-            ids = conn.execute(text(f"SELECT id FROM {table} WHERE token IS NULL")).scalars().all()
-            for row_id in ids:
-                conn.execute(text(f"UPDATE {table} SET token = :t WHERE id = :i"), {"t": new_token(), "i": row_id})
-        if index:
-            conn.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {table} ({column})"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

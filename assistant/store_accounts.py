@@ -91,8 +91,13 @@ class Accounts:
 
     # --- sessions --------------------------------------------------------------------------------------------------
     def open_session(self, token_hash: str, user_id: int, now: datetime) -> None:
+        """Open the session once: several first calls of one login (a page's load events) race to it; the losers
+        find it made (the unique token hash collides, the write is retried and finds the row)."""
+
         def work(s: Session) -> None:
-            s.add(SessionRow(token_hash=token_hash, user_id=user_id, created_at=now, last_seen=now))
+            if s.scalar(select(SessionRow.id).where(SessionRow.token_hash == token_hash)) is None:
+                s.add(SessionRow(token_hash=token_hash, user_id=user_id, created_at=now, last_seen=now))
+                s.flush()
 
         self.store.write(work)
 

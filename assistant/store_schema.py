@@ -1,4 +1,5 @@
-"""The database tables (SQLAlchemy 2 declarative) and the schema version the store checks and upgrades.
+"""The database tables (SQLAlchemy 2 declarative), the schema version, and ``migrate``: a newer database is
+refused untouched; an older one gains the new tables and columns.
 
 Schema history:
   1  sites, assessments, interviews, answers (versioned), audit_events (append-only), schema_info
@@ -15,8 +16,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from assistant.auth import new_token
+from assistant.errors import StoreError
 
 SCHEMA_VERSION = 3
 
@@ -203,3 +224,43 @@ def answer_summary(row: AnswerRow) -> dict[str, Any]:
     values = {k: v.get("value") for k, v in (row.answer or {}).get("values", {}).items() if v.get("value") is not None}
     return {"version": row.version, "status": row.status, "values": values, "na": row.na_justification,
             "interview": row.interview_id}  # fmt: skip
+
+
+def migrate(engine: Engine, url: str) -> None:
+    """Refuse a newer database before touching it; create what is missing; record the schema version."""
+    try:
+        with engine.begin() as conn:
+            version = None
+            if inspect(conn).has_table(SchemaInfo.__tablename__):
+                version = conn.execute(select(SchemaInfo.version)).scalar()
+            if version is not None and version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database at {url} was made by a newer version of this tool (schema {version}; "
+                    f"this code knows {SCHEMA_VERSION}). Upgrade the tool; the database was not changed."
+                )
+            Base.metadata.create_all(conn)  # an older schema gains the new tables
+            if version is not None and version < SCHEMA_VERSION:
+                add_columns(conn)
+            if version is None:
+                conn.execute(insert(SchemaInfo).values(id=1, version=SCHEMA_VERSION))
+            elif version < SCHEMA_VERSION:
+                conn.execute(update(SchemaInfo).values(version=SCHEMA_VERSION))
+            dialect = engine.dialect.name
+            triggers = {"sqlite": APPEND_ONLY_TRIGGERS, "postgresql": APPEND_ONLY_POSTGRES}.get(dialect, [])
+            for statement in triggers:
+                conn.execute(text(statement))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open the database at {url}: {exc.__class__.__name__}: {exc}") from None
+
+
+def add_columns(conn: Connection) -> None:
+    """Columns later schemas added to existing tables; rows that predate them get a token each."""
+    for table, column, ddl, index in ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+        if column == "token":
+            ids = conn.execute(text(f"SELECT id FROM {table} WHERE token IS NULL")).scalars().all()
+            for row_id in ids:
+                conn.execute(text(f"UPDATE {table} SET token = :t WHERE id = :i"), {"t": new_token(), "i": row_id})
+        if index:
+            conn.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {table} ({column})"))

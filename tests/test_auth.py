@@ -283,3 +283,29 @@ def test_local_mode_config_names_no_site_or_person(service: AssessmentService) -
     service.users.add(OPERATOR, "Ann", PASSWORD)
     with pytest.raises(AccessDenied):  # once an account exists the local principal is refused, even mid-run
         service.interviews(LOCAL)
+
+
+def test_the_first_calls_of_one_login_race_to_one_session(svc: AssessmentService) -> None:
+    """A page's load events arrive together with a new login token: each gets the principal, one session row."""
+    import threading
+
+    from sqlalchemy import text
+
+    svc.users.add(OPERATOR, "Ann", PASSWORD)
+    barrier, errors = threading.Barrier(8), []
+
+    def first_call() -> None:
+        try:
+            barrier.wait()
+            svc.session_principal("Ann", "one login token")
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with svc.store.engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sessions")).scalar() == 1

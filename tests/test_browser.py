@@ -1,7 +1,9 @@
 """End to end in Debian's chromium, driven by Python playwright, against the served app (real model, Chroma, SQLite):
 start an assessment, answer in free text and in the follow-up form, keep the session on a no-change "Save edits",
 correct a field, confirm, reload and restart with the whole chat back, see the profile; two interviewees in two
-browser contexts answer one question differently, both answers stay, and the conflict is shown and resolved.
+browser contexts answer one question differently, both answers stay, and the conflict is shown and resolved. Those
+two run in local single-user mode (no accounts); with accounts, the login form guards the page, a site staff member
+works on their own site only, and the public /config names no site or person.
 Set SCREENSHOT_DIR to keep screenshots of the form and the card at 1280 and 390 px wide."""
 
 from __future__ import annotations
@@ -245,6 +247,9 @@ def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # 
     summary.wait_for()
     assert "level" in summary.inner_text()
     assert page.get_by_text("Management Commitment to Quality").count() > 0
+    expect(page.get_by_text("Local single-user mode").first).to_be_visible()
+    config = page.request.get(server.url + "config").text()  # what any visitor can fetch
+    assert "Ann Lee" not in config
     assert outside == []
 
 
@@ -298,3 +303,68 @@ def test_two_interviewees_answer_differently_and_both_are_heard(server: Server, 
     qa.locator("#resolve").click()
     expect(qa.locator("#conflicts").first).to_contain_text("resolved by Dana Assessor")
     assert "Sam Sitehead" in qa.locator("#conflicts").first.inner_text()  # both answers stay listed
+    config = qa.request.get(server.url + "config").text()
+    for private in ("Corvane", "Ann QA", "Sam Sitehead", "Dana Assessor"):
+        assert private not in config
+
+
+def add_user(data_dir: Path, name: str, password: str, *grant: str, admin: bool = False) -> None:
+    """``qmm user add`` (password on stdin) and ``qmm user grant`` against the server's data directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QMM_")}
+    env.update(QMM_DATA_DIR=str(data_dir))
+    run = [sys.executable, "-m", "assistant", "user"]
+    subprocess.run([*run, "add", name, "--password-stdin", *(["--admin"] if admin else [])], input=password + "\n",
+                   text=True, env=env, check=True, capture_output=True)  # fmt: skip
+    if grant:
+        subprocess.run([*run, "grant", name, "--site", grant[0], "--role", grant[1]], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+
+
+def log_in(page, server: Server, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url)
+    page.get_by_label("username").fill(name)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#who").get_by_text(f"Signed in as {name}").wait_for()
+
+
+def test_with_accounts_login_is_required_and_a_site_sees_only_itself(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    data.mkdir()
+    add_user(data, "Sam Staff", "sam's long password", "Ostwick plant", "site_staff")
+    add_user(data, "Tess Other", "tess's long password", "Wexcombe plant", "site_staff")
+    server = Server(data, free_port())
+    server.start()
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(server.url)
+        page.get_by_role("button", name="Login").wait_for()  # no page without a login
+        assert "Site" not in page.locator("body").inner_text()
+        log_in(page, server, "Sam Staff", "sam's long password")
+        assert page.get_by_text("Local single-user mode").count() == 0
+        start(page, server, "Ostwick plant", "")
+        wait_chat(page, "quick questions about the site")
+        say(page, "no")
+        wait_chat(page, "several manufacturing sites")
+        assert "interview=" in page.url
+        link = page.url
+        assert not link.split("interview=")[1].isdigit()
+        start(page, server, "Wexcombe plant", "")  # a site Sam has no grant for
+        page.get_by_text("may not start interviews for the site 'Wexcombe plant'").first.wait_for()
+
+        other = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        other.set_default_timeout(30_000)
+        log_in(other, server, "Tess Other", "tess's long password")
+        other.goto(link)  # Sam's interview link, opened by someone of another site: refused, nothing shown
+        other.get_by_text("may not open interviews for the site 'Ostwick plant'").first.wait_for()
+        assert other.get_by_text("several manufacturing sites").count() == 0
+        other.get_by_label("Or resume an interview").click()
+        assert other.get_by_role("option", name="Ostwick plant").count() == 0
+        config = other.request.get(server.url + "config").text()
+        for private in ("Ostwick", "Sam Staff"):
+            assert private not in config
+        context.close()
+    finally:
+        server.stop()
