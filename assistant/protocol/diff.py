@@ -48,11 +48,27 @@ class ProtocolDiff(BaseModel):
     changes: list[Change]
 
     def summary(self) -> dict[str, dict[str, int]]:
-        """Counts per kind and what, e.g. {"criterion": {"added": 3, "changed": 1}}."""
+        """Objects added, removed or changed per kind, e.g. {"criterion": {"added": 3, "changed": 1}}.
+
+        A question, field, option or gate item with several changed attributes counts once; each criterion entry
+        is one criterion; metadata and hints count per attribute.
+        """
+        objects = {(c.kind, c.what, _object_of(c)) for c in self.changes}
         counts: dict[str, dict[str, int]] = {}
-        for (kind, what), n in sorted(Counter((c.kind, c.what) for c in self.changes).items()):
+        for (kind, what), n in sorted(Counter((kind, what) for kind, what, _ in objects).items()):
             counts.setdefault(kind, {})[what] = n
         return counts
+
+
+def _object_of(change: Change) -> str:
+    """The path of the object a change belongs to (a criterion entry is its own object)."""
+    if change.kind == "criterion":
+        return f"{change.path} {change.detail}"
+    parts = change.path.split(".")
+    anchor = {"question": 1, "field": 3, "option": 5}.get(change.kind)
+    if change.kind == "gate_item":
+        anchor = parts.index("items") + 2 if "items" in parts else len(parts)
+    return ".".join(parts[:anchor]) if anchor else change.path
 
 
 def _short(value: Any, limit: int = 90) -> str:
@@ -89,6 +105,8 @@ class _Differ:
                 self.strings(f"{path}.{key}", kind, a, b)
             elif isinstance(a, list | type(None)) and isinstance(b, list | type(None)) and _has_ids(a, b):
                 self.by_id(f"{path}.{key}", _kind_of(key, kind), a or [], b or [])
+            elif isinstance(a, dict | type(None)) and isinstance(b, dict | type(None)) and key != "applies_when":
+                self.attrs(f"{path}.{key}", kind, a or {}, b or {}, set())
             else:
                 self.add("changed", kind, f"{path}.{key}", f"{_short(a)} -> {_short(b)}")
 
@@ -140,7 +158,7 @@ def _has_ids(*lists: list[Any] | None) -> bool:
 
 
 def _kind_of(key: str, parent: Kind) -> Kind:
-    return {"fields": "field", "options": "option", "gate": "gate_item", "items": "gate_item"}.get(key, parent)  # type: ignore[return-value]
+    return {"fields": "field", "options": "option", "items": "gate_item"}.get(key, parent)  # type: ignore[return-value]
 
 
 def _describe(obj: dict[str, Any]) -> str:
