@@ -110,3 +110,18 @@ def test_diff_1_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("qmm-self-assessment@1 -> qmm-self-assessment@2\n")
     assert "gate items added 8" in out
     assert "changed question applies_when: {'fact': 'uses_contract_organisations', 'is': 'yes'} -> None" in out
+
+
+def test_every_v1_question_is_carried_over(v2: Protocol, qmm_protocol: Protocol) -> None:
+    assert [q.id for q in v2.questions] == [q.id for q in qmm_protocol.questions]
+    for area in v2.meta.areas:
+        assert sum(q.area == area.id for q in v2.active_questions) == 10, area.id
+    for q in v2.questions:
+        assert sum(f.evidence_status == "seen" for f in q.fields) == 1, q.id
+        assert sum(f.evidence_status == "claimed" for f in q.fields) == 1, q.id
+
+
+def test_culture_questions_need_frontline_corroboration_at_level_4(v2: Protocol) -> None:
+    for q in v2.questions:
+        if q.area == "employee_engagement" and q.id != "EE-07":  # EE-07 rests on the survey itself
+            assert any(c.field == "frontline_confirmed" for c in q.levels[4]), q.id
