@@ -333,6 +333,7 @@ def test_with_accounts_login_is_required_and_a_site_sees_only_itself(tmp_path: P
     data.mkdir()
     add_user(data, "Sam Staff", "sam's long password", "Ostwick plant", "site_staff")
     add_user(data, "Tess Other", "tess's long password", "Wexcombe plant", "site_staff")
+    add_user(data, "Lee Learner", "lee's long password", "Ostwick plant", "learner")
     server = Server(data, free_port())
     server.start()
     try:
@@ -365,6 +366,16 @@ def test_with_accounts_login_is_required_and_a_site_sees_only_itself(tmp_path: P
         config = other.request.get(server.url + "config").text()
         for private in ("Ostwick", "Sam Staff"):
             assert private not in config
+
+        learner = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        learner.set_default_timeout(30_000)
+        log_in(learner, server, "Lee Learner", "lee's long password")
+        start(learner, server, "Ostwick plant", "")  # a learner reaches guidance only
+        learner.get_by_text("may not start interviews for the site 'Ostwick plant'").first.wait_for()
+        learner.get_by_role("tab", name="Guidance").click()
+        learner.get_by_label("Ask about QMM").fill("what does FDA mean by QMM?")
+        learner.get_by_label("Ask about QMM").press("Enter")
+        learner.get_by_text("FDA").first.wait_for()
         context.close()
     finally:
         server.stop()
