@@ -21,6 +21,7 @@ def test_the_committed_mapping_is_valid(qmm_protocol: Protocol) -> None:
     ]
     assert all("records_seen" in m.new for m in mapping.questions.values())  # only an assessor marks records seen
     assert "evidence" in mapping.questions["MC-07"].carry
+    assert mapping.questions["MC-11"].carry == []  # new in v2
 
 
 def test_a_field_that_changed_meaning_cannot_be_carried(qmm_protocol: Protocol) -> None:

@@ -113,9 +113,11 @@ def test_diff_1_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_every_v1_question_is_carried_over(v2: Protocol, qmm_protocol: Protocol) -> None:
-    assert [q.id for q in v2.questions] == [q.id for q in qmm_protocol.questions]
+    v2_ids = [q.id for q in v2.questions]
+    assert [i for i in v2_ids if qmm_protocol.question(i)] == [q.id for q in qmm_protocol.questions]
+    assert [i for i in v2_ids if not qmm_protocol.question(i)] == ["MC-11"]  # improvement plan and re-assessment
     for area in v2.meta.areas:
-        assert sum(q.area == area.id for q in v2.active_questions) == 10, area.id
+        assert sum(q.area == area.id for q in v2.active_questions) >= 10, area.id
     for q in v2.questions:
         assert sum(f.evidence_status == "seen" for f in q.fields) == 1, q.id
         assert sum(f.evidence_status == "claimed" for f in q.fields) == 1, q.id
