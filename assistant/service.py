@@ -150,6 +150,10 @@ class AssessmentService:
         login's secret (its hash identifies the session row, opened the first time it is seen)."""
         return self.users.session_principal(name, token, now or utcnow())
 
+    def logout(self, principal: Principal) -> None:
+        """End the principal's session: later calls with it are refused."""
+        self.users.logout(principal, utcnow())
+
     def check(self, principal: Principal, action: Action, site: str | None = None) -> Principal:
         """The principal as the database knows it now (session alive, account enabled, current grants), if it may
         do ``action`` at ``site``; else ``AccessDenied`` (``SessionExpired`` for an ended session)."""

@@ -85,6 +85,9 @@ def test_session_expiry_is_idle_time(svc: AssessmentService) -> None:
         svc.session_principal("Bob", "a new login", T0 + timedelta(hours=36))
     with pytest.raises(SessionExpired):
         svc.users.current(Principal(name="Ann", user_id=me.user_id), T0)  # no session at all
+    svc.logout(again)
+    with pytest.raises(SessionExpired, match="expired"):  # logged out: that login is over
+        svc.session_principal("Ann", "a new login")
 
 
 def test_permission_table_is_per_site() -> None:

@@ -8,6 +8,7 @@ Set SCREENSHOT_DIR to keep screenshots of the form and the card at 1280 and 390 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -376,6 +377,15 @@ def test_with_accounts_login_is_required_and_a_site_sees_only_itself(tmp_path: P
         learner.get_by_label("Ask about QMM").fill("what does FDA mean by QMM?")
         learner.get_by_label("Ask about QMM").press("Enter")
         learner.get_by_text("FDA").first.wait_for()
+        learner.locator("#logout").click()  # ends the session, then Gradio's login form again
+        learner.get_by_role("button", name="Login").wait_for()
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(data / "qmm.sqlite3")) as db:
+            ended = db.execute("SELECT s.ended_at FROM sessions s JOIN users u ON u.id = s.user_id "
+                               "WHERE u.name = 'Lee Learner'").fetchall()  # fmt: skip
+        assert ended
+        assert all(row[0] is not None for row in ended)  # our session row ended too
         context.close()
     finally:
         server.stop()

@@ -8,6 +8,7 @@ not expire until the server restarts or the user logs out, so expiry is enforced
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import gradio as gr
@@ -50,7 +51,14 @@ class Access:
         try:
             me = self.principal(request)
         except gr.Error as exc:
-            return f"**{exc.message}** [Log out](/logout) and log in again."
+            return f"**{exc.message}** [Log out](logout) and log in again."
         grants = ", ".join(f"{role} at {site}" for site, role in sorted(me.grants)) or "no site grants (guidance only)"
         role = "admin (every site)" if me.admin else grants
-        return f"Signed in as **{me.name}** · {role} · [Log out](/logout)"
+        return f"Signed in as **{me.name}** · {role}"
+
+    def log_out(self, request: gr.Request) -> None:
+        """End this login's session row (Gradio's /logout, which the page opens next, clears its own cookie)."""
+        if self.local:
+            return
+        with contextlib.suppress(gr.Error):  # already ended or expired
+            self.service.logout(self.principal(request))

@@ -167,7 +167,10 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
             f"{len(protocol.active_questions)} questions in {len(protocol.meta.areas)} practice areas. "
             "*Our own self-assessment (our interpretation of QMM), not FDA's protocol.*"
         )
-        banner = gr.Markdown(LOCAL_BANNER if access.local else "", elem_id="who")
+        with gr.Row(equal_height=True):
+            banner = gr.Markdown(LOCAL_BANNER if access.local else "", elem_id="who")
+            logout = gr.Button("Log out", size="sm", scale=0, min_width=90, visible=not access.local,
+                               elem_id="logout")  # fmt: skip
         with gr.Tab("Interview"):
             interview.build()
         with gr.Tab("Guidance"):
@@ -211,6 +214,9 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
         interview.wire_load(app)
         if not access.local:
             app.load(access.banner, None, banner, api_visibility="private")
+            logout.click(access.log_out, None, None, api_visibility="private").then(
+                None, None, None, js="() => { window.location.assign('logout'); }", api_visibility="private"
+            )  # our session row ends, then Gradio's /logout clears its cookie
         result_outputs = [summary, table, radar, traces, conflicts, chosen]
         for event in (
             refresh.click(results_handler, [interview.interview_id, assessment], result_outputs, api_name="results"),
