@@ -9,9 +9,9 @@ form open it confirms the card, or corrects it first. Each message, form or butt
 
 Per split it prints turns per confirmed question, corrections per question (fields corrected by hand), the wrong
 values that would have been saved had the first card been confirmed as it stood (per question, and as a share of the
-values on that card), the share of questions whose confirmed answer equals the gold, and the values pre-filled in the
-form (read with too little confidence to propose) and how many of those are wrong: an interviewee who sends the form
-without checking would save them, which is why the form says "please check". Targets (issue 7): at most
+values on that card), the share of questions whose confirmed answer equals the gold, and the hints shown beside the
+form's fields (values read with too little confidence to propose; never pre-selected) and how many of those are
+wrong. Targets (issue 7): at most
 3.0 turns and 0.3 corrections a question. ``dev`` is where the extractor is tuned; ``test`` and ``fresh`` are held
 out (see eval/extraction.py).
 """
@@ -125,8 +125,8 @@ LABELS = [
     ("wrong values on 1st card/q", "wrong_saved_per_question"),
     ("wrong share of 1st card", "wrong_share_of_first_card"),
     ("confirmed = gold", "confirmed_equals_gold"),
-    ("pre-filled in form/q", "suggested_per_question"),
-    ("wrong pre-filled/q", "wrong_suggestions_per_question"),
+    ("hints beside the form/q", "suggested_per_question"),
+    ("wrong hints/q", "wrong_suggestions_per_question"),
     ("not confirmed", "not_confirmed"),
 ]
 
