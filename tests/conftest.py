@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.interview import InterviewEngine
 from assistant.protocol import Protocol, load_protocol
 from assistant.service import AssessmentService
 from assistant.settings import REPO_ROOT, Settings
@@ -44,6 +45,17 @@ def qmm_protocol() -> Protocol:
 @pytest.fixture(scope="session")
 def mini() -> Protocol:
     return load_protocol(MINI_DIR)
+
+
+@pytest.fixture
+def engine(qmm_protocol: Protocol) -> InterviewEngine:
+    """The interview engine over the active protocol (test_interview.py overrides it with the mini protocol)."""
+    return InterviewEngine(qmm_protocol)
+
+
+@pytest.fixture
+def mini_engine(mini: Protocol) -> InterviewEngine:
+    return InterviewEngine(mini)
 
 
 @pytest.fixture

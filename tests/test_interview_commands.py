@@ -34,11 +34,6 @@ def with_draft(engine: InterviewEngine, state: InterviewState, **values: object)
     return engine.on_text(state, "the answer", answer).state
 
 
-@pytest.fixture
-def engine(qmm_protocol: Protocol) -> InterviewEngine:
-    return InterviewEngine(qmm_protocol)
-
-
 # --- a message that begins like a command is an answer ---------------------------------------------------------
 ANSWERS_THAT_LOOK_LIKE_COMMANDS = [
     "Set targets each January and review them every quarter.",

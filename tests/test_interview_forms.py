@@ -30,16 +30,6 @@ def answer(engine: InterviewEngine, qid: str, text: str, confidence: float = 0.9
     return result
 
 
-@pytest.fixture
-def engine(qmm_protocol: Protocol) -> InterviewEngine:
-    return InterviewEngine(qmm_protocol)
-
-
-@pytest.fixture
-def mini_engine(mini: Protocol) -> InterviewEngine:
-    return InterviewEngine(mini)
-
-
 def follow_up(engine: InterviewEngine, qid: str, **values: object) -> InterviewState:
     """At ``qid`` after a first answer that stated ``values``: the follow-up form is open."""
     state = at_question(engine, qid)

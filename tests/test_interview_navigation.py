@@ -11,16 +11,6 @@ from assistant.protocol import Protocol
 from tests.test_interview_commands import at_question, new_state
 
 
-@pytest.fixture
-def engine(qmm_protocol: Protocol) -> InterviewEngine:
-    return InterviewEngine(qmm_protocol)
-
-
-@pytest.fixture
-def mini_engine(mini: Protocol) -> InterviewEngine:
-    return InterviewEngine(mini)
-
-
 def mini_started(engine: InterviewEngine) -> InterviewState:
     return engine.on_text(engine.start(new_state(engine.protocol)).state, "yes").state
 
