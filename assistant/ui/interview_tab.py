@@ -22,6 +22,7 @@ from assistant.ui.views import (
     CARD_HEADERS,
     card_field_ids,
     card_rows,
+    chat_message,
     chat_messages,
     passages_markdown,
     progress_markdown,
@@ -142,7 +143,7 @@ class InterviewTab:
             raise gr.Error("Pick an interview from the list to resume it.", print_exception=False)
         me = self.access.principal(request)
         turn: Turn = service_call(self.service.resume_interview, me, str(interview).strip()[:100])
-        return self.outputs(turn, turn.transcript)
+        return self.outputs(turn, [chat_message(m["role"], m["content"]) for m in turn.transcript])
 
     def on_load(self, request: gr.Request) -> tuple[Any, ...]:
         raw = request.query_params.get("interview") if request else None
@@ -152,7 +153,7 @@ class InterviewTab:
             except (AssistantError, gr.Error) as exc:
                 gr.Warning(exc.message if isinstance(exc, gr.Error) else str(exc))
                 return self.outputs(None, [])
-            return self.outputs(turn, turn.transcript)
+            return self.outputs(turn, [chat_message(m["role"], m["content"]) for m in turn.transcript])
         return self.outputs(None, [])
 
     def send(self, message: str, state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
@@ -161,7 +162,7 @@ class InterviewTab:
         if not (message or "").strip():
             raise gr.Error("Type an answer first, or use one of the buttons.", print_exception=False)
         turn: Turn = service_call(self.service.turn, self.access.principal(request), current, message)
-        return self.outputs(turn, [*(chat or []), {"role": "user", "content": turn.said}], keep_text=turn.kept_text)
+        return self.outputs(turn, [*(chat or []), chat_message("user", turn.said)], keep_text=turn.kept_text)
 
     def confirm(self, state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
                 request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
@@ -188,7 +189,7 @@ class InterviewTab:
                            "'Don't know' leaves a field not stated.", print_exception=False)  # fmt: skip
         me = self.access.principal(request)
         turn: Turn = service_call(self.service.submit_form, me, current, values, bool(confirm))
-        return self.outputs(turn, [*(chat or []), {"role": "user", "content": turn.said}])
+        return self.outputs(turn, [*(chat or []), chat_message("user", turn.said)])
 
     def form_button(self, confirm: bool) -> Any:
         def handler(spec: list[dict[str, Any]], state: dict[str, Any] | None, chat: list[dict[str, str]] | None,
@@ -234,7 +235,7 @@ class InterviewTab:
         me = self.access.principal(request)
         turn: Turn | None = service_call(self.service.apply_edits, me, current, edits)
         assert turn is not None
-        said = [{"role": "user", "content": f"edit {k} = {v}"} for k, v in edits.items()]
+        said = [chat_message("user", f"edit {k} = {v}") for k, v in edits.items()]
         return self.outputs(turn, [*(chat or []), *said])
 
     # --- layout and wiring ---------------------------------------------------------------------------------------

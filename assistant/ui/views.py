@@ -202,8 +202,13 @@ def turn_summary(protocol: Protocol, state: InterviewState | None, messages: lis
     }  # fmt: skip
 
 
+def chat_message(role: str, text: str) -> dict[str, str]:
+    """One chat bubble. The text is escaped: an answer, a name or a quoted span is shown as typed, never as markup."""
+    return {"role": role, "content": esc(text)}
+
+
 def chat_messages(lines: list[str]) -> list[dict[str, str]]:
-    return [{"role": "assistant", "content": line} for line in lines if line]
+    return [chat_message("assistant", line) for line in lines if line]
 
 
 def profile_rows(profile: SiteProfile) -> list[list[str]]:
