@@ -44,9 +44,10 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check assistant tests eval app.py
 	$(BIN)/mypy
 
-eval: $(STAMP)  ## retrieval and extraction evaluations (print their figures)
+eval: $(STAMP)  ## retrieval, extraction and dialogue evaluations (print their figures)
 	$(BIN)/python -m eval retrieval
 	$(BIN)/python -m eval extraction
+	$(BIN)/python -m eval dialogue
 
 bench: $(STAMP)  ## per-turn latency of a scripted interview (extract + follow-up + store + guidance)
 	$(BIN)/python -m eval bench
