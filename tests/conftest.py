@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from assistant.interview import InterviewEngine
 from assistant.protocol import Protocol, load_protocol
 from assistant.service import AssessmentService
 from assistant.settings import REPO_ROOT, Settings
+from tests.served import Server, free_port
 
 PROTOCOLS_DIR = REPO_ROOT / "protocols"
 MINI_DIR = Path(__file__).parent / "data" / "protocols" / "mini" / "1"
@@ -70,3 +72,13 @@ def fake_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture
 def service(fake_settings: Settings) -> AssessmentService:
     return AssessmentService(fake_settings)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """The app served on a free 127.0.0.1 port from a fresh data directory (browser and API tests)."""
+    srv = Server(tmp_path / "data", free_port())
+    srv.data_dir.mkdir()
+    srv.start()
+    yield srv
+    srv.stop()

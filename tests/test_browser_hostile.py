@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import Server, browser, page, say, server, start, wait_chat  # noqa: F401
+from tests.served import Server
+from tests.test_browser import browser, page, say, start, wait_chat  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

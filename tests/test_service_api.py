@@ -6,25 +6,15 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.settings import REPO_ROOT
-from tests.test_browser import Server, add_user, free_port
+from tests.served import Server, add_user, free_port
 from tests.test_ui import said_lines
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "data", free_port())
-    srv.data_dir.mkdir()
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def readme_example() -> str:

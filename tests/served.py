@@ -1,0 +1,63 @@
+"""The app served in a subprocess on a free loopback port, for the browser and API tests (the ``server`` fixture is
+in conftest.py), and accounts made through the ``qmm user`` commands."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir, self.port = data_dir, port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QMM_")}
+        env.update(QMM_DATA_DIR=str(self.data_dir), GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
+        with (self.data_dir / "server.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "assistant", "serve", "--port", str(self.port)], env=env, stdout=log, stderr=log
+            )
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError((self.data_dir / "server.log").read_text(errors="replace")[-2000:]) from None
+                time.sleep(0.5)
+        raise RuntimeError("server did not start in 120 s")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def add_user(data_dir: Path, name: str, password: str, *grant: str, admin: bool = False) -> None:
+    """``qmm user add`` (password on stdin) and ``qmm user grant`` against the server's data directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QMM_")}
+    env.update(QMM_DATA_DIR=str(data_dir))
+    run = [sys.executable, "-m", "assistant", "user"]
+    subprocess.run([*run, "add", name, "--password-stdin", *(["--admin"] if admin else [])], input=password + "\n",
+                   text=True, env=env, check=True, capture_output=True)  # fmt: skip
+    if grant:
+        subprocess.run([*run, "grant", name, "--site", grant[0], "--role", grant[1]], env=env, check=True,
+                       capture_output=True)  # fmt: skip
