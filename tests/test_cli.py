@@ -10,7 +10,7 @@ import pytest
 from assistant.cli import main
 from assistant.settings import REPO_ROOT
 
-SITES = REPO_ROOT / "eval" / "sites"
+SITES = REPO_ROOT / "eval" / "sites" / "v1"
 
 # Expected profiles of the three example sites: (area scores in protocol order, overall, completeness, evidence share)
 EXPECTED = {

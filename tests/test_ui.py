@@ -47,7 +47,7 @@ def test_app_builds_with_its_tabs(service: AssessmentService) -> None:
 def test_results_views(service: AssessmentService) -> None:
     from assistant.settings import REPO_ROOT
 
-    profile = service.score_file(REPO_ROOT / "eval" / "sites" / "middling.yaml")
+    profile = service.score_file(REPO_ROOT / "eval" / "sites" / "v1" / "middling.yaml")
     rows = profile_rows(profile)
     assert [r[1] for r in rows] == ["3.00", "2.90", "2.90", "3.00", "2.78"]
     svg = radar_svg(profile, {a.id: a.prefix for a in service.protocol.meta.areas})
