@@ -9,20 +9,23 @@ An answers file is either a mapping of question id -> field values, or::
       MC-01: {objectives_defined: "yes", review_frequency: quarterly, evidence: [Scorecard Q3]}
       MC-07: {na: "We outsource nothing."}          # N/A needs a justification
 
-Values are normalised (``yes``/``true`` -> "yes", "semi-annually" -> semi_annually, "85%" -> 85.0); ``null`` or
-"not stated" means the field was not stated. An unknown question, field or option, or a value of the wrong type, is
-an ``AnswerError`` naming it; nothing is half-scored silently.
+Values are normalised (``yes``/``true`` -> "yes", "semi-annually" -> semi_annually, "85%" -> 85.0; a
+yearly_values field takes ``{2023: 1.2, 2024: 0.9, 2025: 0.7, target: 1.0}`` or the text
+"2023: 1.2; 2024: 0.9; target 1.0"); ``null`` or "not stated" means the field was not stated. An unknown
+question, field or option, or a value of the wrong type, is an ``AnswerError`` naming it; nothing is half-scored
+silently.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import AnswerError
-from assistant.protocol.models import FREQUENCIES, AnswerField, FieldType, Protocol, allowed_values
+from assistant.protocol.models import FREQUENCIES, TARGET_KEY, AnswerField, FieldType, Protocol, allowed_values
 from assistant.rubric import ConfirmedAnswer, Value, applies
 from assistant.safe_input import (
     LIMITS,
@@ -36,6 +39,12 @@ from assistant.safe_input import (
 
 MAX_PROBLEMS_SHOWN = 50
 NOT_STATED = {"", "not stated", "not_stated", "unknown", "n/a not stated"}
+MAX_YEARS = 10
+YEARLY_EXAMPLE = "2023: 1.2; 2024: 0.9; 2025: 0.7; target 1.0"
+_NUMBER = r"(\d{1,9}(?:\.\d{1,6})?)"
+YEAR_VALUE = re.compile(rf"\b((?:19|20)\d\d)\b\s*(?:[:=]|-|was|in)?\s*{_NUMBER}(?![\d.])", re.IGNORECASE)
+VALUE_YEAR = re.compile(rf"(?<![\d.]){_NUMBER}\s*%?\s*(?:in|for|during)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+TARGET_VALUE = re.compile(rf"\btarget\b\s*(?:[:=]|is|of)?\s*{_NUMBER}(?!\d)", re.IGNORECASE)
 
 
 def _key(text: str) -> str:
@@ -104,9 +113,53 @@ def coerce_value(field: AnswerField, raw: Any) -> Value | None:
         if unknown:
             raise ValueError(f"unknown option(s) {_short(unknown)}; options: {list(options)}")
         return sorted(set(values), key=list(options).index)
+    if t is FieldType.YEARLY_VALUES:
+        return _yearly(field, raw)
     if isinstance(raw, dict | list):
         raise ValueError("free text must be a string")
     return str(raw)
+
+
+def parse_yearly_text(text: str) -> dict[str, str]:
+    """"2023: 1.2; 2024: 0.9; target 1.0" -> {"2023": "1.2", "2024": "0.9", "target": "1.0"} (numbers as typed)."""
+    out = {m.group(1): m.group(2) for m in YEAR_VALUE.finditer(text)}
+    out.update({m.group(2): m.group(1) for m in VALUE_YEAR.finditer(text) if m.group(2) not in out})
+    target = TARGET_VALUE.search(text)
+    if target:
+        out[TARGET_KEY] = target.group(1)
+    return out
+
+
+def _yearly(field: AnswerField, raw: Any) -> dict[str, float] | None:
+    """A yearly_values value: year -> number (plus the site target), years in order, the target last."""
+    items = parse_yearly_text(raw) if isinstance(raw, str) else raw
+    if not isinstance(items, Mapping):
+        raise ValueError(f"{_short(raw)} is not yearly values; write them as {YEARLY_EXAMPLE}")
+    if not items:
+        if isinstance(raw, str) and raw.strip():
+            raise ValueError(f"no year and value found in {_short(raw)}; write them as {YEARLY_EXAMPLE}")
+        return None
+    values: dict[str, float] = {}
+    for key, number in items.items():
+        name = str(key).strip().lower()
+        if name != TARGET_KEY and not (name.isdigit() and 1990 <= int(name) <= 2100):
+            raise ValueError(f"{_cut(key)} is not a year (1990-2100) or 'target'")
+        if isinstance(number, bool) or number is None:
+            raise ValueError(f"{name}: {_short(number)} is not a number")
+        try:
+            value = float(str(number).strip().rstrip("%").strip())
+        except ValueError:
+            raise ValueError(f"{name}: {_short(number)} is not a number") from None
+        if not math.isfinite(value) or value < 0 or (field.unit == "%" and value > 100):
+            raise ValueError(f"{name}: {_short(number)} is outside the field's range")
+        values[name] = value
+    years = sorted(k for k in values if k != TARGET_KEY)
+    if len(years) > MAX_YEARS:
+        raise ValueError(f"at most {MAX_YEARS} years")
+    ordered = {k: values[k] for k in years}
+    if TARGET_KEY in values:
+        ordered[TARGET_KEY] = values[TARGET_KEY]
+    return ordered
 
 
 def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAnswer], dict[str, str]]:

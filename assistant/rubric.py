@@ -1,6 +1,10 @@
 """The deterministic rubric: confirmed answers + protocol -> question levels, area scores, site profile.
 
 Pure functions, no I/O, no clock. The rules (our interpretation; FDA has not published its roll-up):
+- A yearly_values field (a metric's value per year, with an optional site target) is judged by its direction,
+  computed here from the values (``trend_of``): fewer than three yearly values -> no_data; every one of the last
+  three years at or better than the target -> at_target_sustained; else the latest year better than three years
+  before -> improving, worse -> worsening, the same -> flat_off_target. Without a target the best is "improving".
 - A question's level is the highest level whose criteria, and those of every lower level, all hold. Level 1 is the
   floor of any confirmed answer. A question with no confirmed answer is "not assessed", never level 1.
 - N/A needs a justification; it is shown as N/A and left out of every average.
@@ -20,6 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.protocol.models import (
     FREQUENCIES,
+    TARGET_KEY,
+    TREND_YEARS,
+    TRENDS,
     YES_NO_ORDER,
     AnswerField,
     Criterion,
@@ -29,7 +36,7 @@ from assistant.protocol.models import (
     Question,
 )
 
-Value = str | int | float | list[str]
+Value = str | int | float | list[str] | dict[str, float]
 LEVELS = (2, 3, 4, 5)
 
 
@@ -53,10 +60,13 @@ class CriterionResult(BaseModel):
     met: bool
     why: str | None = None
     span: str | None = None
+    derived: str | None = Field(default=None, description="yearly_values: the direction computed from the values.")
 
     def describe(self) -> str:
         expected = "" if self.expected is None else f" {_show(self.expected)}"
         seen = "not stated" if self.seen is None else _show(self.seen)
+        if self.derived is not None:
+            seen += f" -> {self.derived}"
         mark = "met" if self.met else "NOT met"
         return f"L{self.level} {self.field} {self.op}{expected} (seen: {seen}) {mark}"
 
@@ -101,12 +111,38 @@ class SiteProfile(BaseModel):
 
 
 def _show(value: Value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:g}" for k, v in value.items())
     return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def yearly(value: object) -> list[tuple[int, float]]:
+    """The (year, value) pairs of a yearly_values value, oldest first (the target left out)."""
+    if not isinstance(value, dict):
+        return []
+    return sorted((int(k), float(v)) for k, v in value.items() if k != TARGET_KEY and k.isdigit())
+
+
+def trend_of(field: AnswerField, value: object) -> str | None:
+    """The direction of a yearly_values value over the last three years (one of ``TRENDS``); None if not stated."""
+    if not isinstance(value, dict) or not value:
+        return None
+    years = yearly(value)[-TREND_YEARS:]
+    if len(years) < TREND_YEARS:
+        return "no_data"
+    sign = 1.0 if field.better != "lower" else -1.0
+    target = value.get(TARGET_KEY)
+    if target is not None and all(sign * (v - float(target)) >= 0 for _, v in years):
+        return "at_target_sustained"
+    change = sign * (years[-1][1] - years[0][1])
+    return "improving" if change > 0 else "worsening" if change < 0 else "flat_off_target"
 
 
 def _position(field: AnswerField, value: object) -> float | None:
     """Where a value sits on the field's scale: its rank for ordered names, the number itself for numbers."""
     order = _ordered_values(field)
+    if field.type is FieldType.YEARLY_VALUES and isinstance(value, dict):
+        value = trend_of(field, value)
     if order is not None:
         return float(order.index(value)) if isinstance(value, str) and value in order else None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -121,6 +157,8 @@ def _ordered_values(field: AnswerField) -> Sequence[str] | None:
         return YES_NO_ORDER
     if field.type is FieldType.SINGLE_CHOICE and field.ordered:
         return [o.id for o in field.options or []]
+    if field.type is FieldType.YEARLY_VALUES:
+        return TRENDS
     return None
 
 
@@ -130,7 +168,9 @@ def criterion_holds(field: AnswerField, criterion: Criterion, value: Value | Non
         return False
     op, expected = criterion.op, criterion.value
     if op is Operator.STATED:
-        return value != "" and value != []
+        return value != "" and value != [] and value != {}
+    if field.type is FieldType.YEARLY_VALUES and op in (Operator.IS, Operator.IN):
+        value = trend_of(field, value) or ""
     if op is Operator.IS:
         return value == expected
     if op is Operator.IN:
@@ -187,6 +227,9 @@ def score_question(protocol: Protocol, question: Question, answer: ConfirmedAnsw
                     met=criterion_holds(fields[crit.field], crit, seen),
                     why=crit.why,
                     span=answer.spans.get(crit.field),
+                    derived=trend_of(fields[crit.field], seen)
+                    if fields[crit.field].type is FieldType.YEARLY_VALUES
+                    else None,
                 )
             )
         trace += results

@@ -45,7 +45,7 @@ def _value_type(field: AnswerField) -> Any:
         return float
     if field.type is FieldType.EVIDENCE_LIST:
         return list[str]
-    return str
+    return str  # free text; yearly values as "2023: 1.2; 2024: 0.9; target 1.0" (read by coerce_value)
 
 
 def answer_schema(question: Question) -> type[BaseModel]:

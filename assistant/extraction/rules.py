@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from assistant.answers import TARGET_VALUE, VALUE_YEAR, YEAR_VALUE, coerce_value, parse_yearly_text
 from assistant.extraction.models import FieldValue, StructuredAnswer, empty_answer, only_targets
 from assistant.extraction.parsers import (
     PARTLY,
@@ -137,6 +138,7 @@ class RulesExtractor:
             FieldType.MULTI_CHOICE: self._choice,
             FieldType.EVIDENCE_LIST: self._evidence,
             FieldType.FREE_TEXT: self._free_text,
+            FieldType.YEARLY_VALUES: self._yearly,
         }
 
     # --- helpers -----------------------------------------------------------------------------------------------
@@ -393,6 +395,28 @@ class RulesExtractor:
                 return FieldValue(field=ctx.field.id, value=clause, span=clause, confidence=0.5, rule=rule)
             break
         return None
+
+    def _yearly(self, ctx: FieldContext) -> FieldValue | None:
+        """Values per year ("2023: 1.2; 2024: 0.9; 2025: 0.7; target 1.0", "0.9% in 2024"), read from the whole
+        answer only when it was asked for this field or the question has no other yearly field and the answer
+        gives at least three years; the span runs from the first year-value pair (or target) to the last."""
+        others = sum(f.type is FieldType.YEARLY_VALUES for f in ctx.question.fields) > 1
+        if others and not ctx.targeted:
+            return None
+        body = ctx.body
+        found = parse_yearly_text(body)
+        if not ctx.targeted and len([k for k in found if k.isdigit()]) < 3:
+            return None
+        try:
+            value = coerce_value(ctx.field, found)
+        except ValueError:
+            return None
+        if not value:
+            return None
+        marks = [m.span() for rx in (YEAR_VALUE, VALUE_YEAR, TARGET_VALUE) for m in rx.finditer(body)]
+        span = body[min(a for a, _ in marks) : max(b for _, b in marks)]
+        rule = "yearly:targeted" if ctx.targeted else "yearly:alone"
+        return FieldValue(field=ctx.field.id, value=value, span=span, confidence=0.6, rule=rule)
 
     def _choice(self, ctx: FieldContext) -> FieldValue | None:
         field = ctx.field

@@ -10,8 +10,16 @@ import re
 
 from assistant.extraction.models import FieldValue, StructuredAnswer
 from assistant.interview.state import FormField
-from assistant.protocol.models import FREQUENCIES, FREQUENCY_LABELS, AnswerField, FieldType, Question
-from assistant.rubric import CriterionResult
+from assistant.protocol.models import (
+    FREQUENCIES,
+    FREQUENCY_LABELS,
+    TARGET_KEY,
+    TREND_LABELS,
+    AnswerField,
+    FieldType,
+    Question,
+)
+from assistant.rubric import CriterionResult, trend_of
 
 DECLINE_LABEL = "Don't know / skip this field"
 DECLINE_ALL_LABEL = "Don't know / skip these fields"
@@ -58,6 +66,8 @@ def show_value(value: object) -> str:
         return "not stated"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}{' ' if k == TARGET_KEY else ': '}{show_value(v)}" for k, v in value.items())
     if isinstance(value, float) and value.is_integer():
         return f"{int(value)}"
     return str(value)
@@ -74,6 +84,12 @@ def label_value(field: AnswerField, value: object) -> str:
         return str(value).capitalize()
     if field.type is FieldType.PERCENTAGE:
         return f"{show_value(value)}%"
+    if field.type is FieldType.YEARLY_VALUES:
+        if not isinstance(value, dict):  # a direction named by a criterion
+            return TREND_LABELS.get(str(value), str(value))
+        unit = field.unit if field.unit == "%" else ""
+        parts = "; ".join(f"{k}{' ' if k == TARGET_KEY else ': '}{show_value(v)}{unit}" for k, v in value.items())
+        return f"{parts} ({TREND_LABELS.get(trend_of(field, value) or '', '')})"
     if isinstance(value, list):
         return ", ".join(names.get(str(v), str(v)) for v in value) or "none"
     return names.get(str(value), show_value(value))
@@ -120,7 +136,8 @@ def suggested_input(field: AnswerField, value: object) -> str | list[str]:
     """A value as the form control shows it: the label(s) picked, or the text typed."""
     if field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
         return [label_value(field, [v]) for v in value]
-    if field.type in (FieldType.COUNT, FieldType.PERCENTAGE, FieldType.EVIDENCE_LIST, FieldType.FREE_TEXT):
+    if field.type in (FieldType.COUNT, FieldType.PERCENTAGE, FieldType.EVIDENCE_LIST, FieldType.FREE_TEXT,
+                      FieldType.YEARLY_VALUES):  # fmt: skip
         return show_value(value)
     return label_value(field, value)
 

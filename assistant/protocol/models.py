@@ -37,6 +37,7 @@ class FieldType(StrEnum):
     MULTI_CHOICE = "multi_choice"
     EVIDENCE_LIST = "evidence_list"
     FREE_TEXT = "free_text"
+    YEARLY_VALUES = "yearly_values"  # a metric's value per year, with an optional site target (version 2)
 
 
 # Ordered from least to most often. The order is what ``at_least`` / ``at_most`` compare.
@@ -64,6 +65,19 @@ FREQUENCY_LABELS: dict[str, str] = {
     "daily": "Every day or every shift",
     "continuous": "Continuously (real time)",
 }
+
+# The direction of a yearly_values field, computed by ``assistant.rubric.trend_of`` from the values themselves, in
+# this order (what ``at_least`` / ``at_most`` compare). Criteria on a yearly_values field name these ids.
+TRENDS: tuple[str, ...] = ("no_data", "worsening", "flat_off_target", "improving", "at_target_sustained")
+TREND_LABELS: dict[str, str] = {
+    "no_data": "Fewer than three yearly values",
+    "worsening": "Worsening",
+    "flat_off_target": "Flat, or not at target every year",
+    "improving": "Improving",
+    "at_target_sustained": "At target every year",
+}
+TREND_YEARS = 3  # values needed for a direction: the last three years
+TARGET_KEY = "target"
 
 YES_NO_BASE: tuple[str, ...] = ("no", "yes")
 YES_NO_EXTRA: tuple[str, ...] = ("partly", "planned")
@@ -103,7 +117,12 @@ class AnswerField(Strict):
     ordered: bool = Field(default=False, description="single_choice only: options run from least to most mature.")
     allow_partly: bool = Field(default=False, description="yes_no only: 'partly' is a valid answer.")
     allow_planned: bool = Field(default=False, description="yes_no only: 'planned' is a valid answer.")
-    unit: str | None = Field(default=None, description="count only: what is counted, e.g. 'suppliers'.")
+    unit: str | None = Field(
+        default=None, description="count: what is counted, e.g. 'suppliers'; yearly_values: the unit, e.g. '%'."
+    )
+    better: Literal["higher", "lower"] | None = Field(
+        default=None, description="yearly_values only: which direction is an improvement (required there)."
+    )
     cues: list[NonEmpty] = Field(
         default_factory=list,
         description="Words or short phrases that show an answer is talking about this field; extraction hints only.",
@@ -284,4 +303,6 @@ def allowed_values(field: AnswerField) -> tuple[str, ...] | None:
         return FREQUENCIES
     if field.type in (FieldType.SINGLE_CHOICE, FieldType.MULTI_CHOICE):
         return tuple(o.id for o in field.options or [])
+    if field.type is FieldType.YEARLY_VALUES:
+        return TRENDS  # the closed set of its derived direction, which criteria compare
     return None

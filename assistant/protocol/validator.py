@@ -48,6 +48,8 @@ OPS_BY_TYPE: dict[FieldType, set[Operator]] = {
     FieldType.MULTI_CHOICE: {Operator.INCLUDES, Operator.INCLUDES_ANY, Operator.COUNT_AT_LEAST, Operator.STATED},
     FieldType.EVIDENCE_LIST: {Operator.COUNT_AT_LEAST, Operator.STATED},
     FieldType.FREE_TEXT: {Operator.STATED},
+    # criteria on a yearly_values field compare its computed direction (``TRENDS``), never a raw number
+    FieldType.YEARLY_VALUES: {Operator.IS, Operator.IN, Operator.AT_LEAST, Operator.AT_MOST, Operator.STATED},
 }
 MAX_SUBSET_OPTIONS = 12  # 4096 subsets: beyond this a multi_choice is checked without enumeration
 
@@ -108,6 +110,10 @@ def _field_issues(field: AnswerField) -> list[str]:
         problems.append("follow-up prompt missing")
     if field.evidence_status is not None and field.type is not FieldType.EVIDENCE_LIST:
         problems.append("evidence_status is only for evidence_list fields")
+    if field.type is FieldType.YEARLY_VALUES and field.better is None:
+        problems.append("a yearly_values field needs better: higher or better: lower")
+    if field.better is not None and field.type is not FieldType.YEARLY_VALUES:
+        problems.append("better is only for yearly_values fields")
     return problems
 
 
@@ -118,6 +124,11 @@ def _candidates(field: AnswerField, criteria: list[Criterion]) -> list[Value | N
         return [*out, "", "stated"]
     if field.type in (FieldType.YES_NO, FieldType.FREQUENCY, FieldType.SINGLE_CHOICE):
         return [*out, *(allowed_values(field) or FREQUENCIES)]
+    if field.type is FieldType.YEARLY_VALUES:  # one series for each direction it can take
+        up = 1.0 if field.better != "lower" else -1.0
+        series = [[5.0], [7.0, 6.0, 5.0], [5.0, 5.0, 5.0], [5.0, 6.0, 7.0]]
+        out += [{str(2020 + i): up * v + 50 for i, v in enumerate(s)} for s in series]
+        return [*out, {"2020": 50.0, "2021": 50.0, "2022": 50.0, "target": 50.0}]
     if field.type in (FieldType.COUNT, FieldType.PERCENTAGE):
         top = 100 if field.type is FieldType.PERCENTAGE else 10**9
         nums = {0, top} | {c.value for c in criteria if isinstance(c.value, int | float)}
