@@ -43,6 +43,8 @@ WHAT = {
     "answer": "answer in interviews",
     "read_results": "see results",
     "resolve_conflict": "resolve conflicts (assessors only)",
+    "record_gate": "answer the compliance gate",
+    "mark_seen": "record the records an assessor has seen (assessors only)",
     "manage_users": "manage users (admins only)",
 }
 

@@ -21,11 +21,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import AnswerError
-from assistant.protocol.models import FREQUENCIES, TARGET_KEY, AnswerField, FieldType, Protocol, allowed_values
+from assistant.protocol.models import (
+    FREQUENCIES,
+    TARGET_KEY,
+    AnswerField,
+    FieldType,
+    GateAnswerType,
+    GateItem,
+    Protocol,
+    allowed_values,
+)
 from assistant.rubric import ConfirmedAnswer, Value, applies
 from assistant.safe_input import (
     LIMITS,
@@ -162,24 +173,53 @@ def _yearly(field: AnswerField, raw: Any) -> dict[str, float] | None:
     return ordered
 
 
+@dataclass
+class AnswersFile:
+    """What an answers file holds, checked against a protocol."""
+
+    answers: dict[str, ConfirmedAnswer] = field(default_factory=dict)
+    facts: dict[str, str] = field(default_factory=dict)
+    gate: dict[str, str] = field(default_factory=dict)  # compliance gate item id -> answer (never scored)
+    assessed_on: date | None = None  # the date the answers describe; the gate's date window counts from it
+    site: str | None = None
+
+
+TOP_LEVEL_KEYS = ("protocol", "site", "assessed_on", "facts", "gate", "answers")
+
+
 def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAnswer], dict[str, str]]:
     """Check raw answers data against a protocol. Returns (answers by question id, site facts)."""
+    parsed = read_answers(protocol, data)
+    return parsed.answers, parsed.facts
+
+
+def read_answers(protocol: Protocol, data: Any) -> AnswersFile:
+    """Check raw answers data (a parsed YAML or JSON file) against a protocol, every problem reported at once."""
     if not isinstance(data, Mapping):
         raise AnswerError("an answers file must hold a mapping of question id -> field values")
     problems: list[str] = []
+    out = AnswersFile()
     if "answers" in data:
         raw_answers = data.get("answers") or {}
         declared = data.get("protocol")
         if declared is not None and str(declared) != protocol.ref:
             problems.append(f"file is for protocol {_cut(declared)}, but the active protocol is {protocol.ref}")
         raw_facts = data.get("facts") or {}
+        raw_gate = data.get("gate") or {}
+        problems += [f"unknown key '{_cut(k)}' (keys: {', '.join(TOP_LEVEL_KEYS)})" for k in data
+                     if k not in TOP_LEVEL_KEYS]  # fmt: skip
+        out.site = str(data["site"])[:200] if data.get("site") is not None else None
+        if data.get("assessed_on") is not None:
+            try:
+                out.assessed_on = _date(data["assessed_on"])
+            except ValueError:
+                problems.append(f"assessed_on: {_short(data['assessed_on'])} is not a date (YYYY-MM-DD)")
     else:
-        raw_answers, raw_facts = data, {}
-    if not isinstance(raw_answers, Mapping) or not isinstance(raw_facts, Mapping):
-        raise AnswerError("'answers' and 'facts' must be mappings")
+        raw_answers, raw_facts, raw_gate = data, {}, {}
+    if not isinstance(raw_answers, Mapping) or not isinstance(raw_facts, Mapping) or not isinstance(raw_gate, Mapping):
+        raise AnswerError("'answers', 'facts' and 'gate' must be mappings")
 
     fact_ids = {f.id for f in protocol.meta.site_facts}
-    facts: dict[str, str] = {}
     for name, value in raw_facts.items():
         normal = ("yes" if value else "no") if isinstance(value, bool) else _key(str(value))
         if name not in fact_ids:
@@ -187,8 +227,74 @@ def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAns
         elif normal not in ("yes", "no"):
             problems.append(f"facts.{_cut(name)}: {_short(value)} must be yes or no")
         else:
-            facts[str(name)] = normal
+            out.facts[str(name)] = normal
+    out.gate = _gate_answers(protocol, raw_gate, problems)
+    out.answers = _question_answers(protocol, raw_answers, out.facts, problems)
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"... and {len(problems) - len(shown)} more")
+        raise AnswerError(f"{len(problems)} problem(s) in the answers:", shown)
+    return out
 
+
+def _date(raw: Any) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    return date.fromisoformat(str(raw).strip())
+
+
+def gate_value(item: GateItem, raw: Any) -> str | None:
+    """A compliance-gate answer as stored (an option id, "yes"/"no", an ISO date, or text); None when not given.
+    Raises ValueError saying what is wrong."""
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in NOT_STATED):
+        return None
+    if item.type is GateAnswerType.YES_NO:
+        value = ("yes" if raw else "no") if isinstance(raw, bool) else _key(str(raw))
+        if value not in ("yes", "no"):
+            raise ValueError(f"{_short(raw)} must be yes or no")
+        return value
+    if item.type is GateAnswerType.SINGLE_CHOICE:
+        options = {o.id: o.id for o in item.options or []} | {o.label.lower(): o.id for o in item.options or []}
+        key = str(raw).strip().lower()
+        option = options.get(key) or options.get(_key(key))
+        if option is None:
+            raise ValueError(f"unknown option {_short(raw)}; options: {[o.id for o in item.options or []]}")
+        return option
+    if item.type is GateAnswerType.DATE:
+        try:
+            return _date(raw).isoformat()
+        except ValueError:
+            raise ValueError(f"{_short(raw)} is not a date (YYYY-MM-DD)") from None
+    if isinstance(raw, dict | list):
+        raise ValueError("must be text")
+    return " ".join(str(raw).split())[:2000]
+
+
+def _gate_answers(protocol: Protocol, raw: Mapping[Any, Any], problems: list[str]) -> dict[str, str]:
+    items = {i.id: i for i in protocol.meta.gate.items} if protocol.meta.gate else {}
+    out: dict[str, str] = {}
+    for name, value in raw.items():
+        item = items.get(str(name))
+        if item is None:
+            known = sorted(items) or "none: this protocol has no compliance gate"
+            problems.append(f"gate: unknown item '{_cut(name)}' (known: {known})")
+            continue
+        try:
+            got = gate_value(item, value)
+        except ValueError as exc:
+            problems.append(f"gate.{item.id}: {exc}")
+            continue
+        if got is not None:
+            out[item.id] = got
+    return out
+
+
+def _question_answers(
+    protocol: Protocol, raw_answers: Mapping[Any, Any], facts: dict[str, str], problems: list[str]
+) -> dict[str, ConfirmedAnswer]:
     answers: dict[str, ConfirmedAnswer] = {}
     for qid, raw in raw_answers.items():
         question = protocol.question(str(qid))
@@ -221,24 +327,19 @@ def parse_answers(protocol: Protocol, data: Any) -> tuple[dict[str, ConfirmedAns
         fields = {f.id: f for f in question.fields}
         values: dict[str, Value] = {}
         for name, value in raw.items():
-            field = fields.get(str(name))
-            if field is None:
+            fdef = fields.get(str(name))
+            if fdef is None:
                 problems.append(f"{qid}.{_cut(name)}: unknown field (fields: {sorted(fields)})")
                 continue
             try:
-                coerced = coerce_value(field, value)
+                coerced = coerce_value(fdef, value)
             except ValueError as exc:
                 problems.append(f"{qid}.{name}: {exc}")
                 continue
             if coerced is not None:
-                values[field.id] = coerced
+                values[fdef.id] = coerced
         answers[question.id] = ConfirmedAnswer(question_id=question.id, values=values)
-    if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        if len(problems) > len(shown):
-            shown.append(f"... and {len(problems) - len(shown)} more")
-        raise AnswerError(f"{len(problems)} problem(s) in the answers:", shown)
-    return answers, facts
+    return answers
 
 
 def read_answers_file(path: Path, limits: InputLimits = LIMITS) -> dict[str, Any]:

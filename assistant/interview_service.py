@@ -58,9 +58,9 @@ class InterviewFlow:
     def __init__(self, service: AssessmentService) -> None:
         self.service = service
 
-    @property
-    def engine(self) -> InterviewEngine:
-        return self.service.engine
+    def engine(self, state: InterviewState) -> InterviewEngine:
+        """The engine over the interview's own protocol version."""
+        return self.service.engine_for(state.protocol)
 
     # --- start and resume ------------------------------------------------------------------------------------------
     def start(self, site: str, interviewee: str, role: str, owner_id: int | None = None, who: str = "") -> Turn:
@@ -76,7 +76,7 @@ class InterviewFlow:
             state = InterviewState(interview_id=interview_id, assessment_id=assessment_id, interviewee=interviewee,
                                    role=role, protocol=protocol, facts=facts)  # fmt: skip
             self._plan(state)
-            step = self.engine.start(state)
+            step = self.engine(state).start(state)
             step.state.revision = 1
             steps.append(step)
             return TurnWrite(step.state.model_dump_json(), [e.model_dump() for e in step.effects],
@@ -87,31 +87,23 @@ class InterviewFlow:
         step = steps[-1]
         return Turn(state=step.state, messages=step.messages, quick_replies=step.quick_replies, form=_form(step))
 
-    def _facts_complete(self, facts: dict[str, str]) -> bool:
-        return all(f.id in facts for f in self.service.protocol.meta.site_facts)
-
     def _plan(self, state: InterviewState) -> None:
         """Known site facts decide the questions at once; missing ones are asked first."""
-        if self._facts_complete(state.facts):
-            state.order = self.engine.questions_for(state.role, state.facts)
+        site_facts = self.service.protocol_for(state.protocol).meta.site_facts
+        if all(f.id in state.facts for f in site_facts):
+            state.order = self.engine(state).questions_for(state.role, state.facts)
             state.pending_facts = []
             if state.phase is Phase.FACTS:
                 state.phase = Phase.ANSWER
         else:
-            state.pending_facts = [f.id for f in self.service.protocol.meta.site_facts if f.id not in state.facts]
+            state.pending_facts = [f.id for f in site_facts if f.id not in state.facts]
             state.phase = Phase.FACTS
 
     def resume(self, interview_id: int) -> Turn:
         store = self.service.store
         row = store.interview(interview_id)
-        protocol = self.service.protocol.ref
-        if row["protocol"] != protocol:
-            raise AssistantError(
-                f"This interview uses protocol {row['protocol']}; the app runs {protocol}. "
-                "Start the app with that protocol version to continue it."
-            )
-        state = self._repaired(row)
-        step = self.engine.resume(state)
+        state = self._repaired(row)  # an interview continues on the protocol version it was started on
+        step = self.engine(state).resume(state)
         chat = [{"role": t["who"], "content": t["text"]} for t in store.transcript(interview_id)]
         return Turn(state=step.state, messages=step.messages, quick_replies=step.quick_replies, form=_form(step),
                     transcript=chat)  # fmt: skip
@@ -148,32 +140,33 @@ class InterviewFlow:
     def turn(self, state: InterviewState, message: str, who: str = "") -> Turn:
         message = message[:MAX_MESSAGE_CHARS]
         who = who or state.interviewee
-        command = self.engine.parse(state, message)
+        engine = self.engine(state)
+        command = engine.parse(state, message)
         if command is not None:
-            step = self.engine.on_command(state, command[0], command[1])
+            step = engine.on_command(state, command[0], command[1])
         else:
             try:
                 extracted = self._extract(state, message)
             except UnreadableAnswer:
-                again = self.engine.resume(state)
+                again = engine.resume(state)
                 unread = Step(state=state, messages=[UNREADABLE], quick_replies=again.quick_replies, form=again.form)
                 turn = self._commit(state, unread, message, who)
                 turn.kept_text = message
                 return turn
-            step = self.engine.on_text(state, message, extracted)
+            step = engine.on_text(state, message, extracted)
         turn = self._commit(state, step, message, who)
         guidance = [e for e in step.effects if isinstance(e, ShowGuidance)]
         if guidance:
-            turn.guidance = self.service.guidance(guidance[0].question_id)
+            turn.guidance = self.service.guidance(guidance[0].question_id, protocol=state.protocol)
         return turn
 
     def submit_form(self, state: InterviewState, values: dict[str, str | list[str]], confirm: bool = False,
                     who: str = "") -> Turn:  # fmt: skip
-        step = self.engine.on_form(state, values, confirm=confirm)
+        step = self.engine(state).on_form(state, values, confirm=confirm)
         return self._commit(state, step, self._form_text(state, values), who or state.interviewee)
 
     def _form_text(self, state: InterviewState, values: dict[str, str | list[str]]) -> str:
-        question = self.service.protocol.question(state.current or "")
+        question = self.service.protocol_for(state.protocol).question(state.current or "")
         labels = {f.id: f.label for f in question.fields} if question else {}
         parts = [f"{labels.get(k, k)}: {', '.join(v) if isinstance(v, list) else v}" for k, v in values.items()]
         return "; ".join(parts) or "(no answers in the form)"
@@ -191,7 +184,7 @@ class InterviewFlow:
     def _extract(self, state: InterviewState, message: str) -> StructuredAnswer | None:
         if state.current is None or state.phase not in (Phase.ANSWER, Phase.FOLLOW_UP, Phase.CONFIRM):
             return None
-        question = self.service.protocol.question(state.current)
+        question = self.service.protocol_for(state.protocol).question(state.current)
         if question is None:
             return None
         targets = list(state.pending_fields) if state.phase is Phase.FOLLOW_UP else None

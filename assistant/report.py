@@ -21,6 +21,18 @@ def _question_line(q: QuestionScore) -> str:
     return f"  {q.question_id:<7} {label:<5} {q.topic}"
 
 
+def gate_lines(profile: SiteProfile) -> list[str]:
+    """The compliance gate beside the profile: never part of a score."""
+    summary = profile.gate_summary
+    if summary is None:
+        return []
+    lines = ["", f"Compliance gate (checked {summary.checked_on}; never scored): {summary.headline}"]
+    lines += [f"  - {p}" for p in summary.problems]
+    if summary.unanswered:
+        lines.append(f"  Not answered: {', '.join(summary.unanswered)}")
+    return lines
+
+
 def render_profile(profile: SiteProfile, details: bool = True) -> str:
     lines = [f"Site profile ({profile.protocol})", ""]
     lines.append(f"{'Practice area':<42} {'score':>5}  {'level':<12} assessed  N/A  missing  L1-L5")
@@ -36,6 +48,7 @@ def render_profile(profile: SiteProfile, details: bool = True) -> str:
         f"   Answers with evidence: {_fmt(profile.evidence_share, pct=True)}",
         "Scores are this tool's self-assessment rubric (our interpretation), not an FDA rating.",
     ]
+    lines += gate_lines(profile)
     if details:
         lines.append("")
         for area in profile.areas:

@@ -18,10 +18,12 @@ Floats are rounded to two decimals so the same inputs give the same output, byte
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.protocol.gate import GateResult, GateSummary, check_gate, summarise_gate
 from assistant.protocol.models import (
     FREQUENCIES,
     TARGET_KEY,
@@ -108,6 +110,9 @@ class SiteProfile(BaseModel):
     completeness: float
     evidence_share: float | None
     questions: list[QuestionScore]
+    # the compliance gate, reported beside the profile and never part of a score (set by the caller: see gate.py)
+    gate: list[GateResult] = Field(default_factory=list)
+    gate_summary: GateSummary | None = None
 
 
 def _show(value: Value) -> str:
@@ -301,3 +306,25 @@ def score_site(
         evidence_share=round(sum(s.has_evidence for s in assessed) / len(assessed), 2) if assessed else None,
         questions=scores,
     )
+
+
+def with_seen(protocol: Protocol, answer: ConfirmedAnswer, records: Mapping[str, object] | None) -> ConfirmedAnswer:
+    """The answer with the records an assessor has seen put in the question's seen-evidence field (if any)."""
+    question = protocol.question(answer.question_id)
+    items = records.get("records") if records else None
+    if question is None or answer.na_justification is not None or not isinstance(items, list) or not items:
+        return answer
+    seen_field = next((f.id for f in question.fields if f.evidence_status == "seen"), None)
+    if seen_field is None:
+        return answer
+    return answer.model_copy(update={"values": {**answer.values, seen_field: [str(i) for i in items]}})
+
+
+def with_gate(
+    protocol: Protocol, profile: SiteProfile, answers: Mapping[str, str], facts: Mapping[str, str], today: date
+) -> SiteProfile:
+    """The profile with the compliance gate checked beside it (the scores are unchanged: the gate is never scored)."""
+    if protocol.meta.gate is None:
+        return profile
+    results = check_gate(protocol, answers, facts, today)
+    return profile.model_copy(update={"gate": results, "gate_summary": summarise_gate(results, today)})

@@ -21,26 +21,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.account_service import UserAdmin, denied
-from assistant.answers import parse_answers, read_answers_file
+from assistant.answers import gate_value, read_answers, read_answers_file
 from assistant.auth import AccessDenied, Action, Principal, can
 from assistant.conflicts import Conflict, HeardAnswer, differ, heard_answers, scored_answer, versions_of
 from assistant.conflicts import conflicts as find_conflicts
-from assistant.errors import AssistantError, ExtractionError
+from assistant.errors import AnswerError, AssistantError, ExtractionError, ProtocolError
 from assistant.interview import InterviewEngine, InterviewState
 from assistant.interview_service import MAX_MESSAGE_CHARS, InterviewFlow, Turn, utcnow
-from assistant.protocol import Protocol, load_protocol, resolve_protocol_dir
+from assistant.protocol import Protocol, available_protocols, load_protocol, resolve_protocol_dir
+from assistant.protocol.models import assessor_only
 from assistant.retrieval.models import Passage
 from assistant.retrieval.notes import load_note_ids
-from assistant.rubric import ConfirmedAnswer, SiteProfile, score_site
+from assistant.rubric import ConfirmedAnswer, SiteProfile, score_site, with_gate, with_seen
 from assistant.settings import Settings
 from assistant.store import Store, database_url
 from assistant.store_accounts import Accounts
+from assistant.store_review import Review
 
 if TYPE_CHECKING:
     from assistant.extraction.models import Extractor
     from assistant.guidance import GuidanceAnswer
     from assistant.retrieval.embeddings import Embedder
     from assistant.retrieval.index import GuidanceIndex
+
+MAX_SEEN_RECORDS = 50
 
 __all__ = ["MAX_MESSAGE_CHARS", "AccessDenied", "AssessmentService", "Principal", "Turn"]
 
@@ -50,12 +54,29 @@ class AssessmentService:
         self.settings = settings
         self.warnings: list[str] = []
         self._index_lock = threading.Lock()
+        self._protocols: dict[str, Protocol] = {}
+        self._engines: dict[str, InterviewEngine] = {}
+        self._protocols_lock = threading.Lock()
 
     @cached_property
     def protocol(self) -> Protocol:
-        """The active protocol, fully validated."""
-        folder = resolve_protocol_dir(self.settings.protocols_dir, self.settings.protocol)
-        return load_protocol(folder, load_note_ids(self.settings.corpus_dir))
+        """The active protocol (what new assessments use), fully validated."""
+        return self.protocol_for(self.settings.protocol)
+
+    def protocol_for(self, ref: str) -> Protocol:
+        """A protocol version by ``id@version``, loaded and validated once. Every saved assessment, interview and
+        answer is stamped with its version and keeps being read, asked and scored on it."""
+        with self._protocols_lock:
+            if ref not in self._protocols:
+                folder = resolve_protocol_dir(self.settings.protocols_dir, ref)
+                self._protocols[ref] = load_protocol(folder, load_note_ids(self.settings.corpus_dir))
+            return self._protocols[ref]
+
+    def engine_for(self, ref: str) -> InterviewEngine:
+        """The interview engine over one protocol version (an interview continues on the version it started on)."""
+        protocol = self.protocol_for(ref)
+        with self._protocols_lock:
+            return self._engines.setdefault(ref, InterviewEngine(protocol))
 
     @cached_property
     def index(self) -> GuidanceIndex:
@@ -102,10 +123,24 @@ class AssessmentService:
             self.index.ensure(show_progress)
         return self.index
 
+    def answers_protocol(self, data: Any) -> Protocol:
+        """The protocol an answers file names (``protocol: id@version``), or the active one when it names none."""
+        declared = data.get("protocol") if isinstance(data, dict) and "answers" in data else None
+        if not isinstance(declared, str) or declared == self.protocol.ref:
+            return self.protocol
+        try:
+            return self.protocol_for(declared)
+        except ProtocolError:
+            raise AnswerError(f"the answers file is for protocol {declared[:60]!r}, which this tool does not have "
+                              f"(it has {', '.join(available_protocols(self.settings.protocols_dir))})") from None
+
     def score_answers(self, data: Any) -> SiteProfile:
-        """Score raw structured answers (already parsed from YAML/JSON) against the active protocol."""
-        answers, facts = parse_answers(self.protocol, data)
-        return score_site(self.protocol, answers, facts)
+        """Score raw structured answers (already parsed from YAML/JSON) against the protocol they name; the
+        compliance gate (if the file answers it) is checked as of the file's ``assessed_on`` date, else today."""
+        protocol = self.answers_protocol(data)
+        parsed = read_answers(protocol, data)
+        profile = score_site(protocol, parsed.answers, parsed.facts)
+        return with_gate(protocol, profile, parsed.gate, parsed.facts, parsed.assessed_on or utcnow().date())
 
     def score_file(self, path: Path) -> SiteProfile:
         return self.score_answers(read_answers_file(path))
@@ -115,9 +150,10 @@ class AssessmentService:
     def store(self) -> Store:
         return Store(database_url(self.settings.data_dir, self.settings.database_url))
 
-    @cached_property
+    @property
     def engine(self) -> InterviewEngine:
-        return InterviewEngine(self.protocol)
+        """The engine over the active protocol (new interviews)."""
+        return self.engine_for(self.protocol.ref)
 
     @cached_property
     def flow(self) -> InterviewFlow:
@@ -236,12 +272,21 @@ class AssessmentService:
         return self._heard(assessment_id)
 
     def _heard(self, assessment_id: int) -> dict[str, list[HeardAnswer]]:
-        return heard_answers(self.protocol, self.store.confirmed_answers(assessment_id))
+        return heard_answers(self._protocol_of(assessment_id), self.store.confirmed_answers(assessment_id))
+
+    def _protocol_of(self, assessment_id: int) -> Protocol:
+        """The protocol version an assessment was started on (it is read and scored on it for good)."""
+        return self.protocol_for(self.store.assessment(assessment_id)["protocol"])
+
+    def assessment_protocol(self, principal: Principal, assessment: int | str) -> Protocol:
+        _, assessment_id = self._assessment(principal, assessment, "read_results")
+        return self._protocol_of(assessment_id)
 
     def conflicts(self, principal: Principal, assessment: int | str) -> list[Conflict]:
         """Questions whose interviewees' confirmed answers differ, with who said what (and any assessor choice)."""
         _, assessment_id = self._assessment(principal, assessment, "read_results")
-        return find_conflicts(self.protocol, self._heard(assessment_id), self.store.resolutions(assessment_id))
+        return find_conflicts(self._protocol_of(assessment_id), self._heard(assessment_id),
+                              self.store.resolutions(assessment_id))  # fmt: skip
 
     def resolve_conflict(self, principal: Principal, assessment: int | str, question_id: str, chosen: int | str,
                          reason: str, who: str = "") -> list[Conflict]:  # fmt: skip
@@ -270,19 +315,78 @@ class AssessmentService:
                  "values": picked.values, "level": picked.level, "reason": reason}  # fmt: skip
         self.store.resolve_conflict(assessment_id, question_id, picked.interview_id, versions_of(answers), reason,
                                     who, utcnow(), before, after)  # fmt: skip
-        return find_conflicts(self.protocol, self._heard(assessment_id), self.store.resolutions(assessment_id))
+        return find_conflicts(self._protocol_of(assessment_id), self._heard(assessment_id),
+                              self.store.resolutions(assessment_id))  # fmt: skip
 
     def assessment_profile(self, principal: Principal, assessment: int | str) -> SiteProfile:
-        """The site profile from the confirmed answers in the store; a conflict scores its most conservative answer
-        until an assessor resolves it."""
+        """The site profile from the confirmed answers in the store, on the assessment's protocol version; a
+        conflict scores its most conservative answer until an assessor resolves it; the records an assessor has
+        seen join each answer; the compliance gate is checked beside it (never scored)."""
         _, assessment_id = self._assessment(principal, assessment, "read_results")
+        protocol = self._protocol_of(assessment_id)
         resolutions = self.store.resolutions(assessment_id)
+        seen = self.review.seen_records(assessment_id)
         answers: dict[str, ConfirmedAnswer] = {
-            qid: scored_answer(heard, resolutions.get(qid)).confirmed()
+            qid: with_seen(protocol, scored_answer(heard, resolutions.get(qid)).confirmed(), seen.get(qid))
             for qid, heard in self._heard(assessment_id).items()
         }
         facts = self.store.assessment_facts(assessment_id)
-        return score_site(self.protocol, answers, facts)
+        profile = score_site(protocol, answers, facts)
+        return with_gate(protocol, profile, self.review.gate_answers(assessment_id), facts, utcnow().date())
+
+    # --- what the assessment holds beside the interviews: the compliance gate and the records an assessor saw -----
+    @cached_property
+    def review(self) -> Review:
+        return Review(self.store)
+
+    def gate(self, principal: Principal, assessment: int | str) -> tuple[Protocol, dict[str, str]]:
+        """The assessment's protocol (its gate items) and the gate answers saved so far."""
+        _, assessment_id = self._assessment(principal, assessment, "read_results")
+        return self._protocol_of(assessment_id), self.review.gate_answers(assessment_id)
+
+    def set_gate(self, principal: Principal, assessment: int | str, values: dict[str, Any], who: str = "") -> None:
+        """Save compliance-gate answers (item id -> answer; an empty answer clears the item); every bad value is
+        named and nothing is saved. Audited (before, after). The gate is never scored."""
+        current, assessment_id = self._assessment(principal, assessment, "record_gate")
+        protocol = self._protocol_of(assessment_id)
+        items = {i.id: i for i in protocol.meta.gate.items} if protocol.meta.gate else {}
+        answers, problems = self.review.gate_answers(assessment_id), []
+        for name, raw in values.items():
+            item = items.get(str(name))
+            if item is None:
+                problems.append(f"there is no gate item {str(name)[:60]!r} in {protocol.ref}")
+                continue
+            try:
+                value = gate_value(item, raw)
+            except ValueError as exc:
+                problems.append(f"{item.label}: {exc}")
+                continue
+            if value is None:
+                answers.pop(item.id, None)
+            else:
+                answers[item.id] = value
+        if problems:
+            raise AssistantError("Nothing was saved: " + "; ".join(problems) + ".")
+        self.review.set_gate(assessment_id, answers, self._who(current, " ".join(who.split())[:200]), utcnow())
+
+    def mark_seen(self, principal: Principal, assessment: int | str, question_id: str, records: list[str],
+                  who: str = "") -> None:  # fmt: skip
+        """An assessor lists the records they have seen for one question (title, number, date of each); this list
+        replaces the previous one for scoring (the old one stays in the audit log). Assessors only."""
+        current, assessment_id = self._assessment(principal, assessment, "mark_seen")
+        protocol = self._protocol_of(assessment_id)
+        question = protocol.question(question_id)
+        if question is None or not any(assessor_only(f) for f in question.fields):
+            raise AssistantError(f"{question_id[:20]} has no field for records an assessor has seen in "
+                                 f"{protocol.ref}.")  # fmt: skip
+        items = [" ".join(str(r).split())[:300] for r in records]
+        items = [r for r in items if r]
+        if len(items) > MAX_SEEN_RECORDS:
+            raise AssistantError(f"List at most {MAX_SEEN_RECORDS} records for one question.")
+        who = self._who(current, " ".join(who.split())[:200])
+        if not current.is_account and who == current.name:
+            raise AssistantError("Enter your name to record what you have seen (it goes in the audit log).")
+        self.review.record_seen(assessment_id, question.id, items, who, utcnow())
 
     @cached_property
     def chat_model(self) -> Any | None:
@@ -311,8 +415,8 @@ class AssessmentService:
             answer.written, answer.note = written_answer(self.chat_model, result.query, result.passages)
         return answer
 
-    def guidance(self, question_id: str, answer: str = "") -> list[Passage]:
-        question = self.protocol.question(question_id)
+    def guidance(self, question_id: str, answer: str = "", protocol: str | None = None) -> list[Passage]:
+        question = self.protocol_for(protocol or self.protocol.ref).question(question_id)
         if question is None:
             return []
         return self.ready_index().for_question(question, answer=answer, k=3)

@@ -206,7 +206,7 @@ class Store:
                     "protocol": row.protocol, "state": row.state, "revision": row.revision}  # fmt: skip
 
     def assessment(self, assessment_id: int | str) -> dict[str, Any]:
-        """The assessment, by id (server side) or token: id, token, site, protocol, status."""
+        """The assessment, by id (server side) or token: id, token, site, protocol, status, created_at."""
         with self.session() as s:
             if isinstance(assessment_id, str):
                 a = s.scalar(select(AssessmentRow).where(AssessmentRow.token == assessment_id))
@@ -216,7 +216,7 @@ class Store:
                 raise StoreError("There is no such assessment (check its reference).")
             site = s.get(SiteRow, a.site_id)
             return {"id": a.id, "token": a.token, "site": site.name if site else "", "protocol": a.protocol,
-                    "status": a.status}  # fmt: skip
+                    "status": a.status, "created_at": a.created_at.isoformat()}  # fmt: skip
 
     def load_interview(self, interview_id: int) -> tuple[str, int]:
         """(state JSON, revision)."""

@@ -9,6 +9,9 @@ Schema history:
   3  + users, grants ((site, role) per user), sessions (token hash, last seen); interviews and assessments gain
      ``token`` (an unguessable reference for URLs) and interviews ``owner_id`` (the account that started it). An
      older database gains the columns (``ADDED_COLUMNS``) and every existing row a token.
+  4  + seen_records (per assessment and question, the records an assessor has seen: what levels 4-5 of protocol v2
+     need); assessments gain ``gate`` (the compliance-gate answers, never scored). New table and a new nullable
+     column, so an older database is upgraded in place.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from assistant.auth import new_token
 from assistant.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Base(DeclarativeBase):
@@ -68,6 +71,7 @@ class AssessmentRow(Base):
     protocol: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="open")
     facts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    gate: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)  # compliance gate answers (schema 4)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -142,6 +146,19 @@ class ResolutionRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class SeenRow(Base):
+    """The records an assessor has seen for one question of an assessment (schema 4); the latest row per question
+    holds. Only an assessor writes it; the rubric of protocol v2 needs it for levels 4 and 5."""
+
+    __tablename__ = "seen_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    question_id: Mapped[str] = mapped_column(String(20))
+    records: Mapped[list[str]] = mapped_column(JSON, default=list)
+    who: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class UserRow(Base):
     """An account (schema 3): the password only as an argon2 hash; ``admin`` holds on every site."""
 
@@ -197,6 +214,7 @@ ADDED_COLUMNS = [
     ("interviews", "token", "VARCHAR(40)", "ix_interviews_token"),
     ("interviews", "owner_id", "INTEGER", None),
     ("assessments", "token", "VARCHAR(40)", "ix_assessments_token"),
+    ("assessments", "gate", "JSON", None),
 ]
 
 APPEND_ONLY_POSTGRES = [

@@ -130,9 +130,10 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
     aid, iid = new_interview(store)
     _, iid2 = new_interview(store)
     with store.engine.begin() as conn:  # a version-1 database: no turns, resolutions, accounts or tokens
-        for table in ("turns", "conflict_resolutions", "sessions", "grants", "users"):
+        for table in ("turns", "conflict_resolutions", "sessions", "grants", "users", "seen_records"):
             conn.execute(text(f"DROP TABLE {table}"))
-        for table, column in (("interviews", "token"), ("interviews", "owner_id"), ("assessments", "token")):
+        for table, column in (("interviews", "token"), ("interviews", "owner_id"), ("assessments", "token"),
+                              ("assessments", "gate")):  # fmt: skip
             if column == "token":
                 conn.execute(text(f"DROP INDEX ix_{table}_token"))
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
@@ -140,7 +141,7 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
     store.engine.dispose()
     upgraded = Store(store.url)
     with upgraded.engine.begin() as conn:
-        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 3
+        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 4
     tokens = [upgraded.interview(i)["token"] for i in (iid, iid2)]
     assert all(t and len(t) >= 20 and not t.isdigit() for t in tokens)  # existing interviews got tokens
     assert len(set(tokens)) == 2

@@ -20,7 +20,7 @@ from assistant.errors import ExtractionError
 from assistant.extraction.models import Extractor, FieldValue, StructuredAnswer, empty_answer, only_targets
 from assistant.extraction.reading import blank_injections
 from assistant.extraction.rules import RulesExtractor
-from assistant.protocol.models import FREQUENCIES, AnswerField, FieldType, Question, allowed_values
+from assistant.protocol.models import FREQUENCIES, AnswerField, FieldType, Question, allowed_values, interviewee_fields
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _value_type(field: AnswerField) -> Any:
 def answer_schema(question: Question) -> type[BaseModel]:
     """The pydantic model the LLM must fill: one optional {value, span} per field, described from the protocol."""
     fields: dict[str, Any] = {}
-    for f in question.fields:
+    for f in interviewee_fields(question):  # never the assessor's seen records
         options = "; ".join(f"{o.id}: {o.description}" for o in f.options or [])
         item = create_model(
             f"{question.id.replace('-', '_')}_{f.id}",
@@ -121,7 +121,7 @@ class LLMExtractor:
         answer = empty_answer(question, [text], extractor=self.name)
         own_words = blank_injections(text)
         values = dict(answer.values)
-        for f in question.fields:
+        for f in interviewee_fields(question):
             item = getattr(parsed, f.id, None)
             if item is None:
                 continue

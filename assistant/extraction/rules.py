@@ -50,7 +50,7 @@ from assistant.extraction.reading import (
     stems,
     yes_no_value,
 )
-from assistant.protocol.models import AnswerField, FieldType, Question
+from assistant.protocol.models import AnswerField, FieldType, Question, assessor_only
 from assistant.retrieval.embeddings import Embedder
 from assistant.text import stem
 
@@ -237,6 +237,8 @@ class RulesExtractor:
                 ]
             hits_of[field.id], relevance_of[field.id] = cue_hits, relevance
         for field in question.fields:
+            if assessor_only(field):
+                continue  # the records the assessor has seen are never read from an interviewee's answer
             targeted = field.id in asked
             relevance = [r + 5 for r in relevance_of[field.id]] if targeted else relevance_of[field.id]
             others = [relevance_of[f.id] for f in question.fields if f.type is field.type and f.id != field.id]

@@ -12,7 +12,9 @@ from assistant.interview.commands import match_edit
 from assistant.interview.forms import declined, entered, find_field, is_declined, read_value, with_values
 from assistant.interview.replies import change_notes, field_list, form_text, label_value, noted
 from assistant.interview.state import ANSWERING, Effect, InterviewState, Phase, SaveDraft, Step
-from assistant.protocol.models import Protocol, Question
+from assistant.protocol.models import Protocol, Question, assessor_only
+
+ASSESSOR_ONLY = "{label} is filled in by the assessor (Results tab), not in the interview."
 
 
 def _given(raw: str | list[str]) -> bool:
@@ -36,7 +38,7 @@ def submit_form(protocol: Protocol, state: InterviewState, values: dict[str, str
     unknown: list[str] = []
     for name, raw in values.items():
         field = find_field(question, name)
-        if field is None:
+        if field is None or assessor_only(field):
             unknown.append(name)
         elif is_declined(raw):
             updates[field.id] = declined(field)
@@ -85,6 +87,9 @@ def edit_field(protocol: Protocol, state: InterviewState, question: Question, ar
         asked = name.strip() if sep else arg.strip()
         return Step(state=state, messages=[f"There is no field '{asked}' here. Fields: {field_list(question)}. "
                                            "Write: edit FIELD = VALUE"],
+                    quick_replies=flow.quick_replies(protocol, state))  # fmt: skip
+    if assessor_only(field):
+        return Step(state=state, messages=[ASSESSOR_ONLY.format(label=field.label)],
                     quick_replies=flow.quick_replies(protocol, state))  # fmt: skip
     before = state.draft
     if is_declined(raw):

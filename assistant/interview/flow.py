@@ -13,7 +13,7 @@ from assistant.interview.replies import (
     option_labels,
 )
 from assistant.interview.state import Effect, InterviewState, Phase, Step
-from assistant.protocol.models import Protocol, Question
+from assistant.protocol.models import Protocol, Question, interviewee_fields
 
 
 def question_of(protocol: Protocol, qid: str) -> Question:
@@ -122,7 +122,7 @@ def follow_up_or_confirm(protocol: Protocol, state: InterviewState, messages: li
     question = question_of(protocol, state.current or "")
     assert state.draft is not None
     missing = []
-    for field in question.fields:
+    for field in interviewee_fields(question):  # the assessor's seen records are never asked of the interviewee
         v = state.draft.values.get(field.id)
         if (v is None or v.value is None) and field.id not in state.asked and not (v and v.source == "declined"):
             missing.append(field.id)

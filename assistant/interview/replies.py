@@ -18,6 +18,7 @@ from assistant.protocol.models import (
     AnswerField,
     FieldType,
     Question,
+    interviewee_fields,
 )
 from assistant.rubric import CriterionResult, trend_of
 
@@ -107,7 +108,7 @@ def shown(field: AnswerField, v: FieldValue | None) -> str:
 
 def card_text(question: Question, answer: StructuredAnswer) -> str:
     lines = [f"Here is what I understood for {question.id} ({question.topic}):"]
-    lines += [f"- {f.label}: {shown(f, answer.values.get(f.id))}" for f in question.fields]
+    lines += [f"- {f.label}: {shown(f, answer.values.get(f.id))}" for f in interviewee_fields(question)]
     lines.append("Reply 'confirm' to save it.")
     lines.append("To correct a field: edit FIELD = VALUE")
     return "\n".join(lines)
@@ -237,4 +238,4 @@ def explain_question(question: Question, asked: str) -> str:
 
 
 def field_list(question: Question) -> str:
-    return ", ".join(f.label for f in question.fields)
+    return ", ".join(f.label for f in interviewee_fields(question))

@@ -64,3 +64,34 @@ def check_gate(
     if gate is None:
         return []
     return [check_item(item, answers.get(item.id), facts, today) for item in gate.items]
+
+
+class GateSummary(BaseModel):
+    """The gate in a few lines, for beside the profile: the entry rule of FDA's QMM program, then the legal duties and
+    CGMP basics that do not pass (each a floor to fix, never a maturity level)."""
+
+    checked_on: str
+    eligibility: Literal["eligible", "not_eligible", "unknown", "no_gate"]
+    headline: str
+    problems: list[str]
+    unanswered: list[str]
+
+
+def summarise_gate(results: list[GateResult], today: date) -> GateSummary:
+    eligibility = [r for r in results if r.kind == "eligibility"]
+    failed = [r for r in eligibility if r.status == "not_ok"]
+    open_items = [r.label for r in results if r.status == "not_answered"]
+    duties = [r for r in results if r.kind != "eligibility" and r.status == "not_ok"]
+    if not results:
+        state, headline = "no_gate", "This protocol version has no compliance gate."
+    elif failed:
+        state, headline = "not_eligible", "Not eligible for FDA's QMM program while the gate items below stand."
+    elif any(r.status == "not_answered" for r in eligibility):
+        state, headline = "unknown", "Eligibility for FDA's QMM program is not known: answer the open gate items."
+    else:
+        state, headline = "eligible", (
+            "Meets the entry rule of FDA's QMM program as answered (our reading of the 2024 and 2025 notices)."
+        )
+    problems = [f"{r.label}: {r.message}" for r in failed + duties]
+    return GateSummary(checked_on=today.isoformat(), eligibility=state, headline=headline, problems=problems,
+                       unanswered=open_items)  # fmt: skip

@@ -7,6 +7,7 @@ checks run afterwards in ``validator.validate_protocol``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +156,22 @@ def load_protocol(folder: Path, note_ids: set[str] | None = None) -> Protocol:
     return protocol
 
 
+PROTOCOL_REF = re.compile(r"^[a-z][a-z0-9-]{0,79}@[1-9][0-9]{0,3}$")
+
+
 def resolve_protocol_dir(protocols_dir: Path, ref: str) -> Path:
-    """``qmm-self-assessment@1`` -> ``protocols/qmm-self-assessment/1``."""
+    """``qmm-self-assessment@1`` -> ``protocols/qmm-self-assessment/1`` (a reference is never a path)."""
     name, _, version = ref.partition("@")
-    if not name or not version:
-        raise ProtocolError(f"protocol reference {ref!r} must look like 'id@version', e.g. 'qmm-self-assessment@1'")
+    if not PROTOCOL_REF.match(ref):
+        shown = ref if len(ref) <= 60 else f"{ref[:57]}..."
+        raise ProtocolError(f"protocol reference {shown!r} must look like 'id@version', e.g. 'qmm-self-assessment@2'")
     folder = protocols_dir / name / version
     if not folder.is_dir():
         raise ProtocolError(f"protocol {ref} not found: no folder {folder}")
     return folder
+
+
+def available_protocols(protocols_dir: Path) -> list[str]:
+    """The ``id@version`` of every protocol folder (one holding a protocol.yaml), sorted."""
+    found = [f"{p.parent.parent.name}@{p.parent.name}" for p in protocols_dir.glob("*/*/protocol.yaml")]
+    return sorted(r for r in found if PROTOCOL_REF.match(r))

@@ -294,6 +294,17 @@ class Protocol(Strict):
         return self.meta.levels[level]
 
 
+def assessor_only(field: AnswerField) -> bool:
+    """A field only an assessor fills: the records the assessor has seen (``evidence_status: seen``). It is never
+    read from, asked of or edited by an interviewee, so a level that needs it cannot rest on a self-declaration."""
+    return field.evidence_status == "seen"
+
+
+def interviewee_fields(question: Question) -> list[AnswerField]:
+    """The fields an interviewee answers (every field but the assessor's), in protocol order."""
+    return [f for f in question.fields if not assessor_only(f)]
+
+
 def allowed_values(field: AnswerField) -> tuple[str, ...] | None:
     """The closed set of values a field takes, in maturity order, or None for open types."""
     if field.type is FieldType.YES_NO:

@@ -11,7 +11,7 @@ from assistant.extraction.models import StructuredAnswer
 from assistant.guidance import GuidanceAnswer
 from assistant.interview import InterviewState, Phase, label_value
 from assistant.interview.replies import LOW_CONFIDENCE
-from assistant.protocol.models import Protocol
+from assistant.protocol.models import Protocol, interviewee_fields
 from assistant.retrieval.index import NO_STRONG_GUIDANCE
 from assistant.retrieval.models import Passage
 from assistant.rubric import SiteProfile
@@ -100,7 +100,7 @@ def card_rows(protocol: Protocol, state: InterviewState | None) -> list[list[str
     if q is None:
         return []
     rows = []
-    for f in q.fields:
+    for f in interviewee_fields(q):
         v = answer.values.get(f.id) if answer else None
         value = "" if v is None or v.value is None else label_value(f, v.value)
         support = f"\u201c{v.span}\u201d" if v is not None and v.span and v.source == "extracted" else ""
@@ -117,7 +117,7 @@ def card_rows(protocol: Protocol, state: InterviewState | None) -> list[list[str
 def card_field_ids(protocol: Protocol, state: InterviewState | None) -> list[str]:
     """The field id of each card row, in the same order as ``card_rows``."""
     q = protocol.question(state.current) if state is not None and state.current else None
-    return [f.id for f in q.fields] if q is not None else []
+    return [f.id for f in interviewee_fields(q)] if q is not None else []
 
 
 def question_choices(protocol: Protocol, state: InterviewState | None) -> list[tuple[str, str]]:
