@@ -45,6 +45,7 @@ WHAT = {
     "resolve_conflict": "resolve conflicts (assessors only)",
     "record_gate": "answer the compliance gate",
     "mark_seen": "record the records an assessor has seen (assessors only)",
+    "upgrade_assessment": "upgrade assessments to a new protocol version (assessors only)",
     "manage_users": "manage users (admins only)",
 }
 

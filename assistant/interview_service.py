@@ -75,7 +75,7 @@ class InterviewFlow:
         def first_turn(assessment_id: int, interview_id: int, facts: dict[str, str]) -> TurnWrite:
             state = InterviewState(interview_id=interview_id, assessment_id=assessment_id, interviewee=interviewee,
                                    role=role, protocol=protocol, facts=facts)  # fmt: skip
-            self._plan(state)
+            self.plan(state)
             step = self.engine(state).start(state)
             step.state.revision = 1
             steps.append(step)
@@ -87,7 +87,7 @@ class InterviewFlow:
         step = steps[-1]
         return Turn(state=step.state, messages=step.messages, quick_replies=step.quick_replies, form=_form(step))
 
-    def _plan(self, state: InterviewState) -> None:
+    def plan(self, state: InterviewState) -> None:
         """Known site facts decide the questions at once; missing ones are asked first."""
         site_facts = self.service.protocol_for(state.protocol).meta.site_facts
         if all(f.id in state.facts for f in site_facts):
@@ -127,7 +127,7 @@ class InterviewFlow:
             return state
         log.warning("interview %s had a state that could not continue; repaired on resume", row["id"])
         state.facts = {**self.service.store.assessment_facts(row["assessment_id"]), **state.facts}
-        self._plan(state)
+        self.plan(state)
         if state.current not in state.order:
             state.current, state.draft = None, None
         repaired = state.model_copy(update={"revision": state.revision + 1})

@@ -3,8 +3,8 @@
 Pure functions, no I/O, no clock. The rules (our interpretation; FDA has not published its roll-up):
 - A yearly_values field (a metric's value per year, with an optional site target) is judged by its direction,
   computed here from the values (``trend_of``): fewer than three yearly values -> no_data; every one of the last
-  three years at or better than the target -> at_target_sustained; else the latest year better than three years
-  before -> improving, worse -> worsening, the same -> flat_off_target. Without a target the best is "improving".
+  three years at or better than the target -> at_target_sustained; else the latest of the three years better than
+  the first -> improving, worse -> worsening, the same -> flat_off_target. Without a target the best is "improving".
 - A question's level is the highest level whose criteria, and those of every lower level, all hold. Level 1 is the
   floor of any confirmed answer. A question with no confirmed answer is "not assessed", never level 1.
 - N/A needs a justification; it is shown as N/A and left out of every average.

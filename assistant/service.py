@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.account_service import UserAdmin, denied
-from assistant.answers import gate_value, read_answers, read_answers_file
+from assistant.answers import read_answers, read_answers_file
 from assistant.auth import AccessDenied, Action, Principal, can
 from assistant.conflicts import Conflict, HeardAnswer, differ, heard_answers, scored_answer, versions_of
 from assistant.conflicts import conflicts as find_conflicts
@@ -29,9 +29,9 @@ from assistant.errors import AnswerError, AssistantError, ExtractionError, Proto
 from assistant.interview import InterviewEngine, InterviewState
 from assistant.interview_service import MAX_MESSAGE_CHARS, InterviewFlow, Turn, utcnow
 from assistant.protocol import Protocol, available_protocols, load_protocol, resolve_protocol_dir
-from assistant.protocol.models import assessor_only
 from assistant.retrieval.models import Passage
 from assistant.retrieval.notes import load_note_ids
+from assistant.review_service import ReviewService
 from assistant.rubric import ConfirmedAnswer, SiteProfile, score_site, with_gate, with_seen
 from assistant.settings import Settings
 from assistant.store import Store, database_url
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from assistant.guidance import GuidanceAnswer
     from assistant.retrieval.embeddings import Embedder
     from assistant.retrieval.index import GuidanceIndex
-
-MAX_SEEN_RECORDS = 50
 
 __all__ = ["MAX_MESSAGE_CHARS", "AccessDenied", "AssessmentService", "Principal", "Turn"]
 
@@ -205,12 +203,12 @@ class AssessmentService:
             raise AccessDenied("Only the person who started this interview can answer in it; you can read it.")
         return current, row
 
-    def _assessment(self, principal: Principal, ref: int | str, action: Action) -> tuple[Principal, int]:
+    def assessment_access(self, principal: Principal, ref: int | str, action: Action) -> tuple[Principal, int]:
         row = self.store.assessment(ref)
         return self.check(principal, action, row["site"]), int(row["id"])
 
     @staticmethod
-    def _who(principal: Principal, fallback: str) -> str:
+    def who_for(principal: Principal, fallback: str) -> str:
         """The name the audit log records: the account's; in local mode (no accounts) the name typed."""
         return principal.name if principal.is_account else (fallback or principal.name)
 
@@ -226,7 +224,7 @@ class AssessmentService:
         current = self.check(principal, "start_interview", site or None)
         if current.is_account and not interviewee.strip():
             interviewee = current.name
-        turn = self.flow.start(site, interviewee, role, current.user_id, self._who(current, interviewee))
+        turn = self.flow.start(site, interviewee, role, current.user_id, self.who_for(current, interviewee))
         return self._tokens(turn, self.store.interview(turn.state.interview_id))
 
     def resume_interview(self, principal: Principal, interview: int | str) -> Turn:
@@ -250,42 +248,42 @@ class AssessmentService:
 
         Raises ``StaleInterview`` when another tab saved first (nothing is saved)."""
         current, row = self._interview(principal, state.interview_id, "answer")
-        return self._tokens(self.flow.turn(state, message, self._who(current, state.interviewee)), row)
+        return self._tokens(self.flow.turn(state, message, self.who_for(current, state.interviewee)), row)
 
     def submit_form(self, principal: Principal, state: InterviewState, values: dict[str, str | list[str]],
                     confirm: bool = False) -> Turn:  # fmt: skip
         """The follow-up form's answers (field id -> label(s) or text), saved like a turn; ``confirm``: also confirm
         the card when nothing is left to ask ("Send and confirm")."""
         current, row = self._interview(principal, state.interview_id, "answer")
-        turn = self.flow.submit_form(state, values, confirm, self._who(current, state.interviewee))
+        turn = self.flow.submit_form(state, values, confirm, self.who_for(current, state.interviewee))
         return self._tokens(turn, row)
 
     def apply_edits(self, principal: Principal, state: InterviewState, edits: dict[str, str]) -> Turn | None:
         """Edits from the answer card, field by field (each one a saved turn); None when nothing changed."""
         current, row = self._interview(principal, state.interview_id, "answer")
-        turn = self.flow.apply_edits(state, edits, self._who(current, state.interviewee))
+        turn = self.flow.apply_edits(state, edits, self.who_for(current, state.interviewee))
         return self._tokens(turn, row) if turn else None
 
     # --- results: every interviewee heard ------------------------------------------------------------------------
     def heard(self, principal: Principal, assessment: int | str) -> dict[str, list[HeardAnswer]]:
-        _, assessment_id = self._assessment(principal, assessment, "read_results")
+        _, assessment_id = self.assessment_access(principal, assessment, "read_results")
         return self._heard(assessment_id)
 
     def _heard(self, assessment_id: int) -> dict[str, list[HeardAnswer]]:
-        return heard_answers(self._protocol_of(assessment_id), self.store.confirmed_answers(assessment_id))
+        return heard_answers(self.protocol_of(assessment_id), self.store.confirmed_answers(assessment_id))
 
-    def _protocol_of(self, assessment_id: int) -> Protocol:
+    def protocol_of(self, assessment_id: int) -> Protocol:
         """The protocol version an assessment was started on (it is read and scored on it for good)."""
         return self.protocol_for(self.store.assessment(assessment_id)["protocol"])
 
     def assessment_protocol(self, principal: Principal, assessment: int | str) -> Protocol:
-        _, assessment_id = self._assessment(principal, assessment, "read_results")
-        return self._protocol_of(assessment_id)
+        _, assessment_id = self.assessment_access(principal, assessment, "read_results")
+        return self.protocol_of(assessment_id)
 
     def conflicts(self, principal: Principal, assessment: int | str) -> list[Conflict]:
         """Questions whose interviewees' confirmed answers differ, with who said what (and any assessor choice)."""
-        _, assessment_id = self._assessment(principal, assessment, "read_results")
-        return find_conflicts(self._protocol_of(assessment_id), self._heard(assessment_id),
+        _, assessment_id = self.assessment_access(principal, assessment, "read_results")
+        return find_conflicts(self.protocol_of(assessment_id), self._heard(assessment_id),
                               self.store.resolutions(assessment_id))  # fmt: skip
 
     def resolve_conflict(self, principal: Principal, assessment: int | str, question_id: str, chosen: int | str,
@@ -293,8 +291,8 @@ class AssessmentService:
         """An assessor chooses one interviewee's answer (``chosen``: the interview's id or token); stored and
         audited (who, when, before, after, reason). ``who`` is the name typed in local mode; an account is its own
         name."""
-        current, assessment_id = self._assessment(principal, assessment, "resolve_conflict")
-        reason, who = " ".join(reason.split())[:2000], self._who(current, " ".join(who.split())[:200])
+        current, assessment_id = self.assessment_access(principal, assessment, "resolve_conflict")
+        reason, who = " ".join(reason.split())[:2000], self.who_for(current, " ".join(who.split())[:200])
         if not current.is_account and who == current.name:
             raise AssistantError("Enter your name to resolve a conflict (it goes in the audit log).")
         if not reason:
@@ -315,15 +313,15 @@ class AssessmentService:
                  "values": picked.values, "level": picked.level, "reason": reason}  # fmt: skip
         self.store.resolve_conflict(assessment_id, question_id, picked.interview_id, versions_of(answers), reason,
                                     who, utcnow(), before, after)  # fmt: skip
-        return find_conflicts(self._protocol_of(assessment_id), self._heard(assessment_id),
+        return find_conflicts(self.protocol_of(assessment_id), self._heard(assessment_id),
                               self.store.resolutions(assessment_id))  # fmt: skip
 
     def assessment_profile(self, principal: Principal, assessment: int | str) -> SiteProfile:
         """The site profile from the confirmed answers in the store, on the assessment's protocol version; a
         conflict scores its most conservative answer until an assessor resolves it; the records an assessor has
         seen join each answer; the compliance gate is checked beside it (never scored)."""
-        _, assessment_id = self._assessment(principal, assessment, "read_results")
-        protocol = self._protocol_of(assessment_id)
+        _, assessment_id = self.assessment_access(principal, assessment, "read_results")
+        protocol = self.protocol_of(assessment_id)
         resolutions = self.store.resolutions(assessment_id)
         seen = self.review.seen_records(assessment_id)
         answers: dict[str, ConfirmedAnswer] = {
@@ -334,59 +332,14 @@ class AssessmentService:
         profile = score_site(protocol, answers, facts)
         return with_gate(protocol, profile, self.review.gate_answers(assessment_id), facts, utcnow().date())
 
-    # --- what the assessment holds beside the interviews: the compliance gate and the records an assessor saw -----
     @cached_property
     def review(self) -> Review:
         return Review(self.store)
 
-    def gate(self, principal: Principal, assessment: int | str) -> tuple[Protocol, dict[str, str]]:
-        """The assessment's protocol (its gate items) and the gate answers saved so far."""
-        _, assessment_id = self._assessment(principal, assessment, "read_results")
-        return self._protocol_of(assessment_id), self.review.gate_answers(assessment_id)
-
-    def set_gate(self, principal: Principal, assessment: int | str, values: dict[str, Any], who: str = "") -> None:
-        """Save compliance-gate answers (item id -> answer; an empty answer clears the item); every bad value is
-        named and nothing is saved. Audited (before, after). The gate is never scored."""
-        current, assessment_id = self._assessment(principal, assessment, "record_gate")
-        protocol = self._protocol_of(assessment_id)
-        items = {i.id: i for i in protocol.meta.gate.items} if protocol.meta.gate else {}
-        answers, problems = self.review.gate_answers(assessment_id), []
-        for name, raw in values.items():
-            item = items.get(str(name))
-            if item is None:
-                problems.append(f"there is no gate item {str(name)[:60]!r} in {protocol.ref}")
-                continue
-            try:
-                value = gate_value(item, raw)
-            except ValueError as exc:
-                problems.append(f"{item.label}: {exc}")
-                continue
-            if value is None:
-                answers.pop(item.id, None)
-            else:
-                answers[item.id] = value
-        if problems:
-            raise AssistantError("Nothing was saved: " + "; ".join(problems) + ".")
-        self.review.set_gate(assessment_id, answers, self._who(current, " ".join(who.split())[:200]), utcnow())
-
-    def mark_seen(self, principal: Principal, assessment: int | str, question_id: str, records: list[str],
-                  who: str = "") -> None:  # fmt: skip
-        """An assessor lists the records they have seen for one question (title, number, date of each); this list
-        replaces the previous one for scoring (the old one stays in the audit log). Assessors only."""
-        current, assessment_id = self._assessment(principal, assessment, "mark_seen")
-        protocol = self._protocol_of(assessment_id)
-        question = protocol.question(question_id)
-        if question is None or not any(assessor_only(f) for f in question.fields):
-            raise AssistantError(f"{question_id[:20]} has no field for records an assessor has seen in "
-                                 f"{protocol.ref}.")  # fmt: skip
-        items = [" ".join(str(r).split())[:300] for r in records]
-        items = [r for r in items if r]
-        if len(items) > MAX_SEEN_RECORDS:
-            raise AssistantError(f"List at most {MAX_SEEN_RECORDS} records for one question.")
-        who = self._who(current, " ".join(who.split())[:200])
-        if not current.is_account and who == current.name:
-            raise AssistantError("Enter your name to record what you have seen (it goes in the audit log).")
-        self.review.record_seen(assessment_id, question.id, items, who, utcnow())
+    @cached_property
+    def reviews(self) -> ReviewService:
+        """What belongs to an assessment beside its interviews: list, upgrade, compliance gate, records seen."""
+        return ReviewService(self)
 
     @cached_property
     def chat_model(self) -> Any | None:

@@ -163,7 +163,7 @@ class Store:
                         protocol))  # fmt: skip
             first = first_turn(assessment.id, row.id, dict(assessment.facts or {}))
             row.state = first.state_json
-            self._save_turn(s, row, first, who, now)
+            self.save_turn(s, row, first, who, now)
             return assessment.id, row.id
 
         return self._write(work)
@@ -296,12 +296,13 @@ class Store:
                     "This interview was changed in another tab or window. Reload the page to continue from the "
                     "latest saved answer; your last message was not saved."
                 )
-            self._save_turn(s, row, turn, who, now)
+            self.save_turn(s, row, turn, who, now)
             return expected_revision + 1
 
         return self._write(work)
 
-    def _save_turn(self, s: Session, interview: InterviewRow, turn: TurnWrite, who: str, now: datetime) -> None:
+    def save_turn(self, s: Session, interview: InterviewRow, turn: TurnWrite, who: str, now: datetime) -> None:
+        """Inside a transaction: one turn's effects (answers, facts, each audited) and its chat lines."""
         for effect in turn.effects:
             self._apply(s, interview, effect, who, now)
         if turn.transcript:

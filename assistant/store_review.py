@@ -1,18 +1,21 @@
-"""What belongs to an assessment rather than to one interviewee: the compliance-gate answers (never scored) and the
-records an assessor has seen for each question (what levels 4-5 of protocol v2 need). Every change is audited.
+"""What belongs to an assessment rather than to one interviewee: the list of assessments, the upgrade of one to a
+new protocol version, the compliance-gate answers (never scored) and the records an assessor has seen for each
+question (what levels 4-5 of protocol v2 need). Every change is audited.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from assistant.auth import new_token
 from assistant.errors import StoreError
-from assistant.store import Store
-from assistant.store_schema import AssessmentRow, SeenRow, audit
+from assistant.store import Store, TurnWrite
+from assistant.store_schema import AssessmentRow, InterviewRow, SeenRow, SiteRow, audit
 
 __all__ = ["Review"]
 
@@ -20,6 +23,78 @@ __all__ = ["Review"]
 class Review:
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    # --- assessments as a whole ------------------------------------------------------------------------------------
+    def list_assessments(self, sites: set[str] | None = None) -> list[dict[str, Any]]:
+        """Every assessment (of ``sites`` when given), newest first: id, token, site, protocol, status, created_at,
+        interviews (count)."""
+        with self.store.session() as s:
+            query = (select(AssessmentRow, SiteRow).join(SiteRow, AssessmentRow.site_id == SiteRow.id)
+                     .order_by(AssessmentRow.created_at.desc(), AssessmentRow.id.desc()))  # fmt: skip
+            if sites is not None:
+                query = query.where(SiteRow.name.in_(sorted(sites)))
+            counts = dict(s.execute(select(InterviewRow.assessment_id, func.count()).group_by(
+                InterviewRow.assessment_id)).all())  # fmt: skip
+            return [{"id": a.id, "token": a.token, "site": site.name, "protocol": a.protocol, "status": a.status,
+                     "created_at": a.created_at.isoformat(), "interviews": int(counts.get(a.id, 0))}
+                    for a, site in s.execute(query).all()]  # fmt: skip
+
+    def interviews_of(self, assessment_id: int) -> list[dict[str, Any]]:
+        """The interviews of one assessment, oldest first: id, token, interviewee, role, owner_id, protocol."""
+        with self.store.session() as s:
+            rows = s.scalars(select(InterviewRow).where(InterviewRow.assessment_id == assessment_id)
+                             .order_by(InterviewRow.id)).all()  # fmt: skip
+            return [{"id": r.id, "token": r.token, "interviewee": r.interviewee, "role": r.role,
+                     "owner_id": r.owner_id, "protocol": r.protocol} for r in rows]  # fmt: skip
+
+    def upgrade_assessment(
+        self,
+        source_id: int,
+        protocol: str,
+        facts: dict[str, str],
+        interviews: list[dict[str, Any]],
+        state_of: Callable[[int, int, dict[str, Any]], TurnWrite],
+        who: str,
+        now: datetime,
+    ) -> int:
+        """A new open assessment of the source's site on ``protocol``, with one interview per entry of
+        ``interviews`` ({"source_id", "interviewee", "role", "owner_id"}) whose first state, carried drafts and
+        chat come from ``state_of(assessment_id, interview_id, entry)``; ONE transaction, audited. The source
+        assessment is not changed. Refused when the site already has an open assessment on that protocol."""
+
+        def work(s: Session) -> int:
+            source = s.get(AssessmentRow, source_id)
+            if source is None:
+                raise StoreError(f"There is no assessment {source_id}.")
+            taken = s.scalar(select(AssessmentRow).where(AssessmentRow.site_id == source.site_id,
+                                                         AssessmentRow.protocol == protocol,
+                                                         AssessmentRow.status == "open"))  # fmt: skip
+            if taken is not None:
+                raise StoreError(f"The site already has an open {protocol} assessment ({taken.token}); nothing was "
+                                 "changed.")  # fmt: skip
+            new = AssessmentRow(site_id=source.site_id, protocol=protocol, status="open", facts=dict(facts),
+                                created_at=now, token=new_token())  # fmt: skip
+            s.add(new)
+            s.flush()
+            before = {"from": source.token, "protocol": source.protocol}
+            after = {"to": new.token, "protocol": protocol, "interviews": len(interviews)}
+            s.add(audit(now, who, "upgrade", "assessment", str(new.id), before, after, protocol))
+            for entry in interviews:
+                row = InterviewRow(assessment_id=new.id, interviewee=entry["interviewee"], role=entry["role"],
+                                   protocol=protocol, state="", revision=1, created_at=now, updated_at=now,
+                                   token=new_token(), owner_id=entry.get("owner_id"))  # fmt: skip
+                s.add(row)
+                s.flush()
+                s.add(audit(now, who, "create", "interview", str(row.id), None,
+                            {"role": row.role, "interviewee": row.interviewee, "from_interview": entry["source_id"]},
+                            protocol))  # fmt: skip
+                first = state_of(new.id, row.id, entry)
+                row.state = first.state_json
+                self.store.save_turn(s, row, first, who, now)
+            return new.id
+
+        return self.store.write(work)
+
 
     def gate_answers(self, assessment_id: int) -> dict[str, str]:
         with self.store.session() as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,44 @@ def test_example_sites_score_as_expected(site: str, capsys: pytest.CaptureFixtur
         if q["status"] == "scored":
             assert q["trace"], q["question_id"]
             assert q["level_name"]
+
+
+SITES_V2 = REPO_ROOT / "eval" / "sites"
+# Version 2: the profiles worked by hand in each file's header (area scores, overall, completeness, evidence share,
+# gate eligibility), and each question's level as its comment gives it.
+EXPECTED_V2 = {
+    "low": ([1.78, 1.8, 1.9, 2.11, 1.4], 1.8, 1.0, 0.44, "not_eligible"),
+    "middling": ([2.91, 2.6, 2.8, 2.9, 2.78], 2.8, 0.98, 0.9, "eligible"),
+    "mature": ([4.73, 4.4, 4.7, 4.5, 4.4], 4.55, 1.0, 1.0, "eligible"),
+}
+LEVEL_COMMENT = re.compile(r"^\s*# ([A-Z]{2,3}-\d{2}) -> L(\d)", re.MULTILINE)
+
+
+@pytest.mark.parametrize("site", EXPECTED_V2)
+def test_v2_example_sites_score_as_worked_by_hand(site: str, capsys: pytest.CaptureFixture[str]) -> None:
+    areas, overall, completeness, evidence, eligibility = EXPECTED_V2[site]
+    path = SITES_V2 / f"{site}.yaml"
+    profile = run_json(capsys, "score", str(path), "--json")
+    assert profile["protocol"] == "qmm-self-assessment@2"
+    assert [a["score"] for a in profile["areas"]] == areas
+    assert (profile["overall"], profile["completeness"], profile["evidence_share"]) == (overall, completeness, evidence)
+    assert profile["gate_summary"]["eligibility"] == eligibility
+    by_hand = {qid: int(level) for qid, level in LEVEL_COMMENT.findall(path.read_text(encoding="utf-8"))}
+    scored = {q["question_id"]: q["level"] for q in profile["questions"] if q["status"] == "scored"}
+    assert by_hand == scored  # every question's level as the file's comment works it out
+
+
+def test_v2_gate_problems_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    low = run_json(capsys, "score", str(SITES_V2 / "low.yaml"), "--json")["gate_summary"]
+    assert [p.split(":")[0] for p in low["problems"]] == [
+        "Classification of the last FDA surveillance inspection", "Open warning letter or import alert",
+        "Data-integrity basics"]  # fmt: skip
+    middling = run_json(capsys, "score", str(SITES_V2 / "middling.yaml"), "--json")["gate_summary"]
+    assert middling["problems"] == [
+        "Risk management plans for covered products: Legal duty, not maturity: 506C(j) requires risk management "
+        "plans; FDA's draft guidance of May 2022 describes what they hold."]  # fmt: skip
+    assert main(["score", str(SITES_V2 / "middling.yaml"), "--brief"]) == 0
+    assert "Compliance gate (checked 2026-11-20; never scored)" in capsys.readouterr().out
 
 
 def test_example_sites_increase(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.protocol.models import Question
 from assistant.rubric import Value
 
-ValueSource = Literal["extracted", "edited", "declined"]
+ValueSource = Literal["extracted", "edited", "declined", "carried"]  # carried: from an earlier protocol version
 
 
 class FieldValue(BaseModel):

@@ -334,6 +334,7 @@ class InterviewEngine:
                         quick_replies=self._quick(state))  # fmt: skip
         state.confirmed[question.id] = state.draft
         state.na.pop(question.id, None)
+        state.carried = [q for q in state.carried if q != question.id]
         effects: list[Effect] = [ConfirmAnswer(question_id=question.id, answer=state.draft)]
         level = self.explain(question, state.draft).split(".")[0]
         step = self._advance(state, [f"Saved {question.id}. {level}."])

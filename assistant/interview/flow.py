@@ -15,6 +15,9 @@ from assistant.interview.replies import (
 from assistant.interview.state import Effect, InterviewState, Phase, Step
 from assistant.protocol.models import Protocol, Question, interviewee_fields
 
+CARRIED = ("Your answer to the earlier version of this question was carried over: please check each value, fill in "
+           "what this version adds, then confirm.")
+
 
 def question_of(protocol: Protocol, qid: str) -> Question:
     question = protocol.question(qid)
@@ -88,6 +91,9 @@ def open_question(protocol: Protocol, state: InterviewState, qid: str, messages:
         messages += [ask_text(protocol, question), "Your confirmed answer:", card_text(question, state.draft)]
         return Step(state=state, messages=messages, quick_replies=["Confirm", "Skip", "Back"])
     state.draft = state.drafts.pop(qid, None)
+    if state.draft is not None and qid in state.carried:  # from an earlier version: reconfirm, then what is new
+        messages += [ask_text(protocol, question), CARRIED]
+        return follow_up_or_confirm(protocol, state, messages, [])
     if state.draft is not None:
         state.phase = Phase.CONFIRM
         messages += [ask_text(protocol, question), "Your answer so far:", card_text(question, state.draft)]

@@ -102,6 +102,8 @@ def shown(field: AnswerField, v: FieldValue | None) -> str:
         return "not stated (you did not know)"
     if v is None or v.value is None:
         return "not stated"
+    if v.source == "carried":
+        return label_value(field, v.value) + " (carried over: please reconfirm)"
     check = " (please check)" if v.source == "extracted" and v.confidence < LOW_CONFIDENCE else ""
     return label_value(field, v.value) + check
 

@@ -29,7 +29,9 @@ class InterviewState(BaseModel):
     ``skipped``: open questions the interviewee skipped; ``revisited``: skipped questions already brought back once
     at the end (they are not brought back again, so skipping never loops). ``asked``: fields of the current question
     already asked in a follow-up; ``pending_fields``: the fields the open follow-up form asks for now. ``drafts``:
-    the unconfirmed answers of questions left open (skip, go to, back, end), shown again when they are reopened.
+    the unconfirmed answers of questions left open (skip, go to, back, end), shown again when they are reopened;
+    ``carried``: the questions among them whose draft came from an earlier protocol version (``qmm assessment
+    upgrade``): opened, they show the carried values to reconfirm and ask what the new version adds.
     """
 
     interview_id: int
@@ -53,6 +55,10 @@ class InterviewState(BaseModel):
     drafts: dict[str, StructuredAnswer] = Field(default_factory=dict)
     asked: list[str] = Field(default_factory=list)
     pending_fields: list[str] = Field(default_factory=list)
+    carried: list[str] = Field(
+        default_factory=list,
+        description="Questions whose draft was carried over from an earlier protocol version, to reconfirm.",
+    )
 
     @model_validator(mode="before")
     @classmethod

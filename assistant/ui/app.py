@@ -22,6 +22,9 @@ from assistant.ui.views import (
     NO_CONFLICTS,
     conflict_choices,
     conflicts_markdown,
+    gate_choices,
+    gate_markdown,
+    gate_shown,
     guidance_answer_markdown,
     passages_markdown,
     profile_rows,
@@ -90,22 +93,69 @@ class ResultsTab:
 
         me = self.access.principal(request)
         target = self._target(me, interview, assessment)
+        gate_items = self.gate_items()
         if not target:
             message = "Start or resume an interview, or enter an assessment reference, to see results."
             if strict:
                 raise gr.Error(message, print_exception=False)
-            return message, [], "", "", "", gr.update(choices=[], value=None)
+            return (message, [], "", "", "", gr.update(choices=[], value=None), "", gr.update(visible=False),
+                    *(gr.update(value=None) for _ in gate_items))  # fmt: skip
         profile = self._call(self.service.assessment_profile, me, target)
         conflicts = self._call(self.service.conflicts, me, target)
-        prefixes = {a.id: a.prefix for a in self.service.protocol.meta.areas}
+        protocol, gate = self._call(self.service.reviews.gate, me, target)
+        prefixes = {a.id: a.prefix for a in protocol.meta.areas}
+        same_gate = protocol.meta.gate is not None and [i.id for i in protocol.meta.gate.items] == [
+            i.id for i in gate_items]  # fmt: skip
         return (
             f"Assessment reference: `{target}`\n\n" + profile_summary(profile),
             profile_rows(profile),
             radar_svg(profile, prefixes),
             question_traces(profile),
-            conflicts_markdown(self.service.protocol, conflicts),
+            conflicts_markdown(protocol, conflicts),
             gr.update(choices=conflict_choices(conflicts), value=None),
+            gate_markdown(profile),
+            gr.update(visible=same_gate),
+            *(gr.update(value=gate_shown(item, gate.get(item.id))) for item in gate_items),
         )
+
+    def gate_items(self) -> list[Any]:
+        gate = self.service.protocol.meta.gate
+        return list(gate.items) if gate else []
+
+    def save_gate(self, interview: str | None, assessment: str | None, *values: Any, request: Any = None) -> Any:
+        import gradio as gr
+
+        me = self.access.principal(request)
+        target = self._target(me, interview, assessment)
+        if not target:
+            raise gr.Error("Start or resume an interview, or enter an assessment reference, first.",
+                           print_exception=False)  # fmt: skip
+        answers = {item.id: ("" if v is None else v) for item, v in zip(self.gate_items(), values, strict=True)}
+        self._call(self.service.reviews.set_gate, me, target, answers)
+        gr.Info("Saved the compliance gate answers.")
+        return self.results(interview, assessment, request)
+
+    def seen_text(self, interview: str | None, assessment: str | None, question: str | None,
+                  request: Any = None) -> str:  # fmt: skip
+        me = self.access.principal(request)
+        target = self._target(me, interview, assessment)
+        if not target or not question:
+            return ""
+        records = self._call(self.service.reviews.seen, me, target).get(question, {}).get("records", [])
+        return "\n".join(records)
+
+    def save_seen(self, interview: str | None, assessment: str | None, question: str | None, text: str, who: str,
+                  request: Any = None) -> Any:  # fmt: skip
+        import gradio as gr
+
+        me = self.access.principal(request)
+        target = self._target(me, interview, assessment)
+        if not target or not question:
+            raise gr.Error("Pick a question (and open an assessment) first.", print_exception=False)
+        records = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        self._call(self.service.reviews.mark_seen, me, target, question, records, who or "")
+        gr.Info(f"Saved {len(records)} record(s) seen for {question}.")
+        return self.results(interview, assessment, request)
 
     def resolve(self, interview: str | None, assessment: str | None, choice: str | None, reason: str,
                 who: str, request: Any = None) -> tuple[Any, ...]:  # fmt: skip
@@ -161,6 +211,21 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                         who: str, request: gr.Request) -> Any:  # fmt: skip
         return results.resolve(interview_ref, assessment_ref, choice, why, who, request)
 
+    def gate_handler(request: gr.Request, interview_ref: str | None, assessment_ref: str | None, *values: Any) -> Any:
+        # the request comes first: Gradio injects it only among the parameters before *values
+        return results.save_gate(interview_ref, assessment_ref, *values, request=request)
+
+    def seen_handler(interview_ref: str | None, assessment_ref: str | None, question: str | None, text: str,
+                     who: str, request: gr.Request) -> Any:  # fmt: skip
+        return results.save_seen(interview_ref, assessment_ref, question, text, who, request)
+
+    def seen_load(interview_ref: str | None, assessment_ref: str | None, question: str | None,
+                  request: gr.Request) -> str:  # fmt: skip
+        return results.seen_text(interview_ref, assessment_ref, question, request)
+
+    seen_questions = [(f"{q.id} · {q.topic}", q.id) for q in protocol.active_questions
+                      if any(f.evidence_status == "seen" for f in q.fields)]  # fmt: skip
+
     with gr.Blocks(title="QMM Assessment Assistant", analytics_enabled=False) as app:
         gr.Markdown(
             f"# QMM Assessment Assistant\n{protocol.meta.title} · `{protocol.ref}` · "
@@ -189,6 +254,31 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                 table = gr.Dataframe(headers=["Practice area", "Score", "Level", "Assessed", "N/A", "Levels"],
                                      interactive=False, scale=3)  # fmt: skip
                 radar = gr.HTML()
+            gate_md = gr.Markdown(elem_id="gate")
+            with gr.Accordion("Compliance gate answers (never scored)", open=False, visible=False) as gate_box:
+                gate_controls: list[Any] = []
+                for item in results.gate_items():
+                    options = gate_choices(item)
+                    info = f"{item.text} ({item.kind.replace('_', ' ')})"
+                    if options is None:
+                        gate_controls.append(gr.Textbox(label=item.label, info=info, max_length=200,
+                                                        placeholder="YYYY-MM-DD" if item.type == "date" else "",
+                                                        elem_id=f"gate-{item.id}"))  # fmt: skip
+                    else:
+                        gate_controls.append(gr.Radio(choices=options, label=item.label, info=info,
+                                                      elem_id=f"gate-{item.id}"))  # fmt: skip
+                gate_btn = gr.Button("Save gate answers", elem_id="save-gate")
+            with gr.Accordion("Records the assessor has seen (assessor)", open=False, visible=bool(seen_questions)):
+                gr.Markdown("Levels 4 and 5 of this protocol need records an assessor has seen. List the ones you "
+                            "have seen for a question, one per line (title, number, date).")  # fmt: skip
+                with gr.Row():
+                    seen_q = gr.Dropdown(choices=seen_questions, value=None, label="Question", scale=3,
+                                         min_width=200, elem_id="seen-question")  # fmt: skip
+                    seen_who = gr.Textbox(label="Your name (assessor)", scale=2, min_width=160,
+                                          visible=access.local)  # fmt: skip
+                seen_text = gr.Textbox(label="Records seen, one per line", lines=4, max_length=16000,
+                                       elem_id="seen-records")  # fmt: skip
+                seen_btn = gr.Button("Save records seen", elem_id="save-seen")
             conflicts = gr.Markdown(elem_id="conflicts")
             with gr.Accordion("Resolve a conflict (assessor)", open=True, visible=False) as resolve_box:
                 with gr.Row():
@@ -217,7 +307,11 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
             logout.click(access.log_out, None, None, api_visibility="private").then(
                 None, None, None, js="() => { window.location.assign('logout'); }", api_visibility="private"
             )  # our session row ends, then Gradio's /logout clears its cookie
-        result_outputs = [summary, table, radar, traces, conflicts, chosen]
+        result_outputs = [summary, table, radar, traces, conflicts, chosen, gate_md, gate_box, *gate_controls]
+        refs = [interview.interview_id, assessment]
+        seen_q.change(seen_load, [*refs, seen_q], seen_text, **private)
+        seen_btn.click(seen_handler, [*refs, seen_q, seen_text, seen_who], result_outputs, api_name="mark_seen")
+        gate_btn.click(gate_handler, [*refs, *gate_controls], result_outputs, api_name="set_gate")
         for event in (
             refresh.click(results_handler, [interview.interview_id, assessment], result_outputs, api_name="results"),
             results_tab.select(results_quiet, [interview.interview_id, assessment], result_outputs, **private),

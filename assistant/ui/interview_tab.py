@@ -16,6 +16,7 @@ import gradio as gr
 
 from assistant.errors import AssistantError
 from assistant.interview import FormField, InterviewState
+from assistant.protocol import Protocol
 from assistant.service import AssessmentService, Turn
 from assistant.ui.access import Access
 from assistant.ui.views import (
@@ -73,24 +74,29 @@ def slot_kind(field: FormField | None) -> str | None:
 class InterviewTab:
     def __init__(self, service: AssessmentService, access: Access) -> None:
         self.service = service
-        self.protocol = service.protocol
         self.access = access
+
+    def protocol(self, state: InterviewState | None) -> Protocol:
+        """The interview's own protocol version (the active one before an interview is open)."""
+        return self.service.protocol_for(state.protocol) if state is not None else self.service.protocol
 
     # --- what the tab shows after a turn -------------------------------------------------------------------------
     def outputs(self, turn: Turn | None, chat: list[dict[str, str]], keep_text: str = "") -> tuple[Any, ...]:
         state = turn.state if turn else None
         refs = {"interview": turn.interview_token, "assessment": turn.assessment_token} if turn else {}
-        progress = self.service.engine.progress(state) if state else {}
+        protocol = self.protocol(state)
+        progress = self.service.engine_for(state.protocol).progress(state) if state else {}
         if turn is not None:
             chat = [*chat, *chat_messages(turn.messages)]
         guidance: Any = gr.skip()
         if turn is not None and turn.guidance is not None:
             guidance = "#### Guidance\n\n" + passages_markdown(turn.guidance)
         elif state is not None and state.current:
-            guidance = "#### Guidance\n\n" + passages_markdown(self.service.guidance(state.current))
+            guidance = "#### Guidance\n\n" + passages_markdown(self.service.guidance(state.current,
+                                                                                    protocol=state.protocol))
         quick = turn.quick_replies if turn else []
         form = turn.form[:N_SLOTS] if turn else []
-        jump = question_choices(self.protocol, state)
+        jump = question_choices(protocol, state)
         slots: list[Any] = []
         for i in range(N_SLOTS):
             field = form[i] if i < len(form) else None
@@ -115,16 +121,16 @@ class InterviewTab:
             state.model_dump(mode="json") if state else None,
             refs,
             refs.get("interview", ""),
-            question_panel(self.protocol, state),
-            progress_markdown(self.protocol, state, progress),
-            card_rows(self.protocol, state),
+            question_panel(protocol, state),
+            progress_markdown(protocol, state, progress),
+            card_rows(protocol, state),
             guidance,
             gr.update(choices=quick, value=None, visible=bool(quick)),
             gr.update(choices=jump, value=state.current if state else None, visible=bool(jump)),
             gr.update(visible=bool(form)),
             [f.model_dump() for f in form],
             *slots,
-            turn_summary(self.protocol, state, turn.messages if turn else [], quick, form, refs),
+            turn_summary(protocol, state, turn.messages if turn else [], quick, form, refs),
         )
 
     # --- events: one service call each ---------------------------------------------------------------------------
@@ -218,7 +224,7 @@ class InterviewTab:
     def save_edits(self, rows: Any, state: dict[str, Any] | None, refs: dict[str, str] | None,
                    chat: list[dict[str, str]] | None, request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
         current = self._state(state)
-        shown, ids = card_rows(self.protocol, current), card_field_ids(self.protocol, current)
+        shown, ids = card_rows(self.protocol(current), current), card_field_ids(self.protocol(current), current)
         table = rows.values.tolist() if hasattr(rows, "values") else (rows or [])
         if isinstance(table, dict):  # an API client may send {"headers": [...], "data": [...]}
             table = table.get("data", [])
@@ -291,7 +297,7 @@ class InterviewTab:
             with gr.Column(scale=2, min_width=320):
                 jump = gr.Dropdown(choices=[], label="Questions (pick one to go to it)", visible=False,
                                    elem_id="jump")  # fmt: skip
-                question = gr.Markdown(question_panel(self.protocol, None))
+                question = gr.Markdown(question_panel(self.service.protocol, None))
                 progress = gr.Markdown()
                 card = gr.Dataframe(headers=CARD_HEADERS, label="Your answer as I understood it (edit a value, "
                                     "then Save edits)", interactive=True, wrap=True, elem_id="card",

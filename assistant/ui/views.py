@@ -11,7 +11,7 @@ from assistant.extraction.models import StructuredAnswer
 from assistant.guidance import GuidanceAnswer
 from assistant.interview import InterviewState, Phase, label_value
 from assistant.interview.replies import LOW_CONFIDENCE
-from assistant.protocol.models import Protocol, interviewee_fields
+from assistant.protocol.models import GateAnswerType, GateItem, Protocol, interviewee_fields
 from assistant.retrieval.index import NO_STRONG_GUIDANCE
 from assistant.retrieval.models import Passage
 from assistant.rubric import SiteProfile
@@ -108,6 +108,8 @@ def card_rows(protocol: Protocol, state: InterviewState | None) -> list[list[str
             support = "(you set this)"
         elif v is not None and v.source == "declined":
             support = "(you did not know)"
+        elif v is not None and v.source == "carried":
+            support = "(carried over from the earlier version: please reconfirm)"
         if v is not None and v.value is not None and v.source == "extracted" and v.confidence < LOW_CONFIDENCE:
             support += " \u00b7 please check"
         rows.append([f.label, value, support])
@@ -227,6 +229,41 @@ def profile_summary(profile: SiteProfile) -> str:
         f"**Overall {overall}** · completeness {profile.completeness * 100:.0f}% · answers with evidence {evidence} · "
         f"{profile.protocol}\n\n*Our self-assessment rubric (our interpretation of QMM), not an FDA rating.*"
     )
+
+
+def gate_markdown(profile: SiteProfile) -> str:
+    """The compliance gate beside the profile (never part of a score); empty for a protocol without a gate."""
+    summary = profile.gate_summary
+    if summary is None:
+        return ""
+    mark = {"eligible": "✅", "not_eligible": "⛔", "unknown": "❔", "no_gate": ""}[summary.eligibility]
+    lines = [f"#### Compliance gate · checked {summary.checked_on} · never scored",
+             f"{mark} **{esc(summary.headline)}**"]  # fmt: skip
+    lines += [f"- {esc(p)}" for p in summary.problems]
+    if summary.unanswered:
+        lines.append(f"\n*Not answered yet:* {esc(', '.join(summary.unanswered))} (answer them under "
+                     "\"Compliance gate answers\" below).")  # fmt: skip
+    return "\n".join(lines)
+
+
+def gate_choices(item: GateItem) -> list[str] | None:
+    """The choices a gate item's control offers (by label), or None for a text box (dates, free text)."""
+    if item.type is GateAnswerType.YES_NO:
+        return ["Yes", "No"]
+    if item.type is GateAnswerType.SINGLE_CHOICE:
+        return [o.label for o in item.options or []]
+    return None
+
+
+def gate_shown(item: GateItem, answer: str | None) -> str | None:
+    """A saved gate answer as its control shows it (the option's label, "Yes", the date)."""
+    if answer is None:
+        return None
+    if item.type is GateAnswerType.YES_NO:
+        return answer.capitalize()
+    if item.type is GateAnswerType.SINGLE_CHOICE:
+        return next((o.label for o in item.options or [] if o.id == answer), answer)
+    return answer
 
 
 def question_traces(profile: SiteProfile) -> str:

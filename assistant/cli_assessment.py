@@ -1,0 +1,67 @@
+"""``qmm assessment``: assessments from the command line (list, upgrade to a newer protocol version).
+
+Whoever can run this owns the database file, so it acts as the operator (``Principal.operator()``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from assistant.settings import Settings
+
+__all__ = ["add_assessment_parser", "cmd_assessment"]
+
+
+def _ref(text: str) -> int | str:
+    """An assessment by its number (server side) or its token."""
+    return int(text) if text.isdigit() else text
+
+
+def cmd_assessment(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.auth import Principal
+    from assistant.service import AssessmentService
+
+    reviews = AssessmentService(settings).reviews
+    me = Principal.operator()
+    if args.assessment_command == "list":
+        rows = reviews.assessments(me)
+        if args.json:
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+            return 0
+        for a in rows:
+            print(f"{a['id']:>4}  {a['token']}  {a['protocol']:<24} {a['status']:<7} {a['interviews']} interview(s)  "
+                  f"{a['site']}  ({a['created_at'][:10]})")  # fmt: skip
+        if not rows:
+            print("no assessments yet")
+        return 0
+    report = reviews.upgrade_assessment(me, _ref(args.ref), args.to)
+    if args.json:
+        print(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return 0
+    print(f"new assessment {report.assessment} on {report.new_protocol} (from {report.source} on "
+          f"{report.old_protocol}, which is unchanged): {report.carried_answers} answer(s) carried over, marked "
+          "'carried over: please reconfirm'")  # fmt: skip
+    for i in report.interviews:
+        print(f"  interview {i['token']}: {i['interviewee']} ({i['role']})")
+    print("needs new answers:")
+    for q in report.questions:
+        if q.needs:
+            was = f" (N/A in the old version: {'; '.join(q.was_na)})" if q.was_na else ""
+            print(f"  {q.question_id} {q.topic}: {', '.join(q.needs)}{was}")
+    return 0
+
+
+def add_assessment_parser(sub: Any) -> None:
+    parser = sub.add_parser("assessment", help="assessments: list, upgrade to a newer protocol version")
+    asub = parser.add_subparsers(dest="assessment_command", required=True)
+    listing = asub.add_parser("list", help="every assessment: number, token, protocol, status, site")
+    listing.add_argument("--json", action="store_true")
+    upgrade = asub.add_parser(
+        "upgrade", help="a new assessment of the same site on a newer protocol version, with the answers that carry "
+        "over marked 'please reconfirm' (the old assessment is unchanged)")  # fmt: skip
+    upgrade.add_argument("ref", help="the assessment's number or token (qmm assessment list)")
+    upgrade.add_argument("--to", type=int, required=True, help="the protocol version to move to, e.g. 2")
+    upgrade.add_argument("--json", action="store_true")
+    parser.set_defaults(func=cmd_assessment)
