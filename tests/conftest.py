@@ -15,7 +15,8 @@ from tests.served import Server, free_port
 
 PROTOCOLS_DIR = REPO_ROOT / "protocols"
 MINI_DIR = Path(__file__).parent / "data" / "protocols" / "mini" / "1"
-ACTIVE_DIR = PROTOCOLS_DIR / "qmm-self-assessment" / "1"
+V1_DIR = PROTOCOLS_DIR / "qmm-self-assessment" / "1"  # the extraction gold set's version; engine tests run on it
+V2_DIR = PROTOCOLS_DIR / "qmm-self-assessment" / "2"  # the default for new assessments
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +42,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def qmm_protocol() -> Protocol:
-    return load_protocol(ACTIVE_DIR)
+    return load_protocol(V1_DIR)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,9 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: i
 
 def test_protocol_show_json_lists_everything(capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "protocol", "show", "--json")
-    assert (data["id"], data["version"], data["ref"]) == ("qmm-self-assessment", 1, "qmm-self-assessment@1")
+    assert (data["id"], data["version"], data["ref"]) == ("qmm-self-assessment", 2, "qmm-self-assessment@2")
+    assert data["status"] == "released"
+    assert [i["id"] for i in data["gate"]["items"]][:2] == ["last_inspection_classification", "last_inspection_date"]
     assert sorted(int(k) for k in data["levels"]) == [1, 2, 3, 4, 5]
     assert len(data["areas"]) == 5
     questions = data["questions"]
@@ -42,7 +44,11 @@ def test_protocol_show_json_lists_everything(capsys: pytest.CaptureFixture[str])
             assert f["follow_up"]
             if f["type"] in ("single_choice", "multi_choice"):
                 assert all(o["label"] and o["description"] for o in f["options"])
-    assert any(q.get("applies_when") == {"fact": "uses_contract_organisations", "is": "yes"} for q in questions)
+    assert any(q.get("applies_when") == {"fact": "part_of_multi_site_company", "is": "yes"} for q in questions)
+    for q in questions:  # the v2 rules: evidence at level 3, no 'stated' from level 3, a recommendation everywhere
+        assert any(c["op"] == "count_at_least" for c in q["levels"]["3"]), q["id"]
+        assert all(c["op"] != "stated" for lvl in ("3", "4", "5") for c in q["levels"][lvl]), q["id"]
+        assert all(c["recommendation"] and c["effort"] for crits in q["levels"].values() for c in crits), q["id"]
 
 
 @pytest.mark.parametrize("site", EXPECTED)

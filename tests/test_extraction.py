@@ -10,7 +10,7 @@ from assistant.extraction.parsers import find_evidence, find_frequencies, find_n
 from assistant.extraction.rules import ExtractionConfig, RulesExtractor
 from assistant.protocol import Protocol, load_protocol
 from assistant.retrieval.embeddings import HashEmbedder
-from tests.conftest import ACTIVE_DIR
+from tests.conftest import V1_DIR
 
 READ_ALL = ExtractionConfig(min_confidence=0.0, targeted_confidence=0.0)
 
@@ -143,7 +143,7 @@ def test_odd_input_never_breaks_and_never_invents_spans(
         extract(qmm_protocol, extractor, qid, text)
 
 
-PROTOCOL = load_protocol(ACTIVE_DIR)
+PROTOCOL = load_protocol(V1_DIR)
 PLAIN_EXTRACTOR = RulesExtractor(HashEmbedder(), config=READ_ALL, calibration={})
 WORDS = st.sampled_from(
     [

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from assistant.extraction.rules import RulesExtractor
 from assistant.protocol import load_protocol
 from assistant.retrieval.embeddings import HashEmbedder
-from tests.conftest import ACTIVE_DIR
+from tests.conftest import V1_DIR
 
-PROTOCOL = load_protocol(ACTIVE_DIR)
+PROTOCOL = load_protocol(V1_DIR)
 EXTRACTOR = RulesExtractor(HashEmbedder())
 QUESTIONS = [PROTOCOL.question(q) for q in ("MC-01", "BC-03", "PQS-04", "TE-05", "EE-03")]
 

@@ -14,9 +14,9 @@ from assistant.protocol.models import FieldType
 from assistant.retrieval.embeddings import HashEmbedder
 from eval.calibrate import shrunk
 from eval.extraction import calibration_error, split_of
-from tests.conftest import ACTIVE_DIR
+from tests.conftest import V1_DIR
 
-PROTOCOL = load_protocol(ACTIVE_DIR)
+PROTOCOL = load_protocol(V1_DIR)
 READ_ALL = RulesExtractor(HashEmbedder(), config=ExtractionConfig(min_confidence=0.0), calibration={})
 YES_NO = [(q.id, f.id) for q in PROTOCOL.active_questions for f in q.fields if f.type is FieldType.YES_NO]
 

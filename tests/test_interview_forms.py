@@ -16,10 +16,10 @@ from assistant.interview import (
 )
 from assistant.protocol import Protocol, load_protocol
 from assistant.protocol.models import FieldType
-from tests.conftest import ACTIVE_DIR
+from tests.conftest import V1_DIR
 from tests.test_interview_commands import at_question
 
-ACTIVE = load_protocol(ACTIVE_DIR)
+ACTIVE = load_protocol(V1_DIR)
 YES_NO_FIELDS = [(q.id, f.id) for q in ACTIVE.active_questions for f in q.fields if f.type is FieldType.YES_NO]
 
 

@@ -45,28 +45,37 @@ def test_question_file_is_one_practice_area(path: Path) -> None:
     assert path.stem == parsed.questions[0].area
 
 
-@pytest.mark.parametrize(
-    "folder", [p for p in PROTOCOL_DIRS if not recorded_hash(p)], ids=lambda p: f"{p.parent.name}@{p.name}"
-)
+NEWEST = {p.parent.name: p for p in PROTOCOL_DIRS}  # per protocol id, its highest version folder (sorted order)
+
+
+@pytest.mark.parametrize("folder", PROTOCOL_DIRS, ids=lambda p: f"{p.parent.name}@{p.name}")
 def test_committed_json_schema_matches_the_models(folder: Path) -> None:
-    """Drafts carry the schema of today's models; a released version keeps the schema it was released with (its
-    content hash, tests/test_protocol_versions.py, guards it), which its files still satisfy because every key
-    added since is optional."""
+    """Drafts and the newest version carry the schema of today's models; an older released version keeps the
+    schema it was released with (its content hash, tests/test_protocol_versions.py, guards it), which its files still
+    satisfy because every key added since is optional."""
     for name, text in schema_files().items():
-        committed = folder / "schema" / name
-        assert committed.read_text(encoding="utf-8") == text, f"run `qmm protocol schema --write` ({name})"
-        json.loads(text)
+        committed = (folder / "schema" / name).read_text(encoding="utf-8")
+        json.loads(committed)
+        if not recorded_hash(folder) or NEWEST[folder.parent.name] == folder:
+            assert committed == text, f"run `qmm protocol schema --write` ({name})"
 
 
-class TestActiveProtocol:
-    def test_size_and_balance(self, qmm_protocol: Protocol) -> None:
-        active = qmm_protocol.active_questions
+@pytest.fixture(params=PROTOCOL_DIRS, ids=lambda p: f"{p.parent.name}@{p.name}")
+def each_protocol(request: pytest.FixtureRequest) -> Protocol:
+    return load_protocol(request.param)
+
+
+class TestEveryVersion:
+    """What every version of the protocol must hold (v1 frozen, v2 the default)."""
+
+    def test_size_and_balance(self, each_protocol: Protocol) -> None:
+        active = each_protocol.active_questions
         assert len(active) >= 45
-        for area in qmm_protocol.meta.areas:
+        for area in each_protocol.meta.areas:
             assert sum(q.area == area.id for q in active) >= 8, area.id
 
-    def test_five_fda_practice_areas(self, qmm_protocol: Protocol) -> None:
-        assert [a.name for a in qmm_protocol.meta.areas] == [
+    def test_five_fda_practice_areas(self, each_protocol: Protocol) -> None:
+        assert [a.name for a in each_protocol.meta.areas] == [
             "Management Commitment to Quality",
             "Business Continuity",
             "Advanced Pharmaceutical Quality System",
@@ -74,8 +83,8 @@ class TestActiveProtocol:
             "Employee Engagement and Empowerment",
         ]
 
-    def test_every_question_is_complete(self, qmm_protocol: Protocol) -> None:
-        for q in qmm_protocol.active_questions:
+    def test_every_question_is_complete(self, each_protocol: Protocol) -> None:
+        for q in each_protocol.active_questions:
             assert all([q.respondent_guidance, q.assessor_guidance, q.roles, q.sources]), q.id
             assert sorted(q.levels) == [2, 3, 4, 5], q.id
             assert any(f.type is FieldType.EVIDENCE_LIST for f in q.fields), q.id
@@ -84,22 +93,29 @@ class TestActiveProtocol:
                 for o in f.options or []:
                     assert all([o.label, o.description]), f"{q.id}.{f.id}.{o.id}"
 
-    def test_every_field_type_is_used(self, qmm_protocol: Protocol) -> None:
-        used = {f.type for q in qmm_protocol.active_questions for f in q.fields}
-        new_in_v2 = {FieldType.YEARLY_VALUES} if qmm_protocol.meta.version == 1 else set()
+    def test_every_field_type_is_used(self, each_protocol: Protocol) -> None:
+        used = {f.type for q in each_protocol.active_questions for f in q.fields}
+        new_in_v2 = {FieldType.YEARLY_VALUES} if each_protocol.meta.version == 1 else set()
         assert used == set(FieldType) - new_in_v2
 
-    def test_level_names_are_marked_as_our_interpretation(self, qmm_protocol: Protocol) -> None:
-        assert "interpretation" in qmm_protocol.meta.interpretation_note
-        readme = (PROTOCOLS_DIR / "qmm-self-assessment" / "1" / "README.md").read_text(encoding="utf-8")
+    def test_level_names_are_marked_as_our_interpretation(self, each_protocol: Protocol) -> None:
+        assert "interpretation" in each_protocol.meta.interpretation_note
+        readme = (PROTOCOLS_DIR / each_protocol.meta.id / str(each_protocol.meta.version) / "README.md").read_text(
+            encoding="utf-8")  # fmt: skip
         assert "not FDA's protocol" in readme
         assert "interpretation" in readme
-        assert sorted(qmm_protocol.meta.levels) == [1, 2, 3, 4, 5]
+        assert sorted(each_protocol.meta.levels) == [1, 2, 3, 4, 5]
 
-    def test_applicability_is_declared_where_needed(self, qmm_protocol: Protocol) -> None:
-        conditional = {q.id: q.applies_when.fact for q in qmm_protocol.active_questions if q.applies_when}
-        assert "uses_contract_organisations" in conditional.values()
+    def test_applicability_is_declared_where_needed(self, each_protocol: Protocol) -> None:
+        conditional = {q.id: q.applies_when.fact for q in each_protocol.active_questions if q.applies_when}
         assert "part_of_multi_site_company" in conditional.values()
+        gate = each_protocol.meta.gate
+        by_gate = {i.applies_when.fact for i in gate.items if i.applies_when} if gate else set()
+        decided = set(conditional.values()) | by_gate
+        if each_protocol.meta.version == 1:  # frozen as released: its third fact decides nothing (fixed in v2)
+            assert "uses_contract_organisations" in conditional.values()
+        else:  # every site fact the interview asks decides a question or a gate item
+            assert decided == {f.id for f in each_protocol.meta.site_facts}
 
     @pytest.mark.parametrize(
         ("words", "why"),
@@ -129,8 +145,8 @@ class TestActiveProtocol:
             (["culture"], "quality culture"),
         ],
     )
-    def test_required_topics_are_covered(self, qmm_protocol: Protocol, words: list[str], why: str) -> None:
-        texts = [f"{q.topic} {q.text} {q.respondent_guidance}".lower() for q in qmm_protocol.active_questions]
+    def test_required_topics_are_covered(self, each_protocol: Protocol, words: list[str], why: str) -> None:
+        texts = [f"{q.topic} {q.text} {q.respondent_guidance}".lower() for q in each_protocol.active_questions]
         assert any(w in t for t in texts for w in words), why
 
 
@@ -138,5 +154,5 @@ def test_active_protocol_loads_from_settings(settings) -> None:  # type: ignore[
     from assistant.service import AssessmentService
 
     protocol = AssessmentService(settings).protocol
-    assert protocol.ref == "qmm-self-assessment@1"
-    assert load_protocol(PROTOCOLS_DIR / "qmm-self-assessment" / "1").ref == protocol.ref
+    assert protocol.ref == "qmm-self-assessment@2"
+    assert load_protocol(PROTOCOLS_DIR / "qmm-self-assessment" / "2").ref == protocol.ref

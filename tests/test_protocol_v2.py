@@ -6,7 +6,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.protocol import FieldType, Operator, Protocol, load_protocol
-from assistant.protocol.versions import recorded_hash
+from assistant.protocol.versions import content_hash, recorded_hash
 from assistant.settings import Settings
 from tests.conftest import PROTOCOLS_DIR
 
@@ -18,12 +18,12 @@ def v2() -> Protocol:
     return load_protocol(V2_DIR)
 
 
-def test_v2_is_a_draft_and_not_the_default(v2: Protocol) -> None:
+def test_v2_is_released_frozen_and_the_default(v2: Protocol) -> None:
     assert v2.ref == "qmm-self-assessment@2"
-    assert v2.meta.status == "draft"
-    assert recorded_hash(V2_DIR) is None
+    assert v2.meta.status == "released"
+    assert recorded_hash(V2_DIR) == content_hash(V2_DIR)
     assert v2.meta.requires_recommendations
-    assert Settings().protocol == "qmm-self-assessment@1"
+    assert Settings().protocol == "qmm-self-assessment@2"
 
 
 def test_every_criterion_has_recommendation_effort_and_source(v2: Protocol) -> None:

@@ -12,8 +12,9 @@ from tests.conftest import PROTOCOLS_DIR
 RELEASED = sorted(p.parent for p in PROTOCOLS_DIR.glob("*/*/CHANGELOG.md") if recorded_hash(p.parent))
 
 
-def test_version_1_is_released_with_a_hash() -> None:
+def test_versions_1_and_2_are_released_with_a_hash() -> None:
     assert PROTOCOLS_DIR / "qmm-self-assessment" / "1" in RELEASED
+    assert PROTOCOLS_DIR / "qmm-self-assessment" / "2" in RELEASED
 
 
 @pytest.mark.parametrize("folder", RELEASED, ids=lambda p: f"{p.parent.name}@{p.name}")

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from assistant.protocol import FieldType, Protocol, Question
 from assistant.protocol.models import AnswerField, allowed_values
 from assistant.rubric import ConfirmedAnswer, criterion_holds, score_question, score_site
-from tests.conftest import ACTIVE_DIR
+from tests.conftest import V1_DIR
 
 PROTOCOL: Protocol
 from assistant.protocol import load_protocol  # noqa: E402
 
-PROTOCOL = load_protocol(ACTIVE_DIR)
+PROTOCOL = load_protocol(V1_DIR)
 QUESTIONS = PROTOCOL.active_questions
 
 

@@ -18,7 +18,7 @@ from assistant.settings import Settings
 
 LOCAL = Principal.local()  # local single-user mode: no accounts in these databases
 
-FACTS_NO = ("no", "no", "no")
+FACTS_NO = ("no", "no", "no", "no")  # the four site facts of the default protocol (v2)
 RICH = (
     "We have written quality objectives with measurable targets. Leadership reviews them every month, they are "
     "cascaded to departments, teams and individuals, linked to our business plan; see the 2025 scorecard."
@@ -212,7 +212,7 @@ def test_twenty_interviewees_at_once_lose_no_turn(svc: AssessmentService) -> Non
     for iid, turn in finals.items():
         chat = svc.resume_interview(LOCAL, iid).transcript
         sent = [m["content"] for m in chat if m["role"] == "user"]
-        assert sent[:4] == [*FACTS_NO, POOR]
+        assert sent[:5] == [*FACTS_NO, POOR]
         assert sent[-1] == "confirm"
         assert svc.store.load_interview(iid)[1] == turn.state.revision == 1 + len(sent)
     versions = [h["version"] for h in svc.store.answer_history(starts[0].state.assessment_id, "MC-01")]

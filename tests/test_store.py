@@ -233,7 +233,7 @@ def fake_service(data_dir: Path) -> AssessmentService:
 def test_a_server_restart_mid_interview_loses_nothing(tmp_path: Path) -> None:
     first = fake_service(tmp_path)
     turn = first.start_interview(LOCAL, "Harford plant", "Ann Lee", "qa_head")
-    for message in ("no", "no", "yes", "We have written quality objectives, reviewed every quarter."):
+    for message in ("no", "no", "no", "yes", "We have written quality objectives, reviewed every quarter."):
         turn = first.turn(LOCAL, turn.state, message)
     assert turn.state.phase.value == "follow_up"
     chat = first.resume_interview(LOCAL, turn.state.interview_id).transcript
@@ -243,7 +243,7 @@ def test_a_server_restart_mid_interview_loses_nothing(tmp_path: Path) -> None:
     assert resumed.state == turn.state
     assert resumed.transcript == chat
     assert [m["content"] for m in chat if m["role"] == "user"] == [
-        "no", "no", "yes", "We have written quality objectives, reviewed every quarter."]
+        "no", "no", "no", "yes", "We have written quality objectives, reviewed every quarter."]
     assert chat[-1]["content"] == turn.messages[-1]
     assert resumed.state.draft is not None
     assert resumed.state.draft.texts == ["We have written quality objectives, reviewed every quarter."]
@@ -265,7 +265,7 @@ def test_two_tabs_never_lose_an_update(tmp_path: Path) -> None:
 def test_a_scripted_interview_of_one_area_produces_an_area_score(tmp_path: Path) -> None:
     service = fake_service(tmp_path)
     turn = service.start_interview(LOCAL, "Corvane", "Bo", "all")
-    for fact in ("yes", "yes", "yes"):
+    for fact in ("yes", "yes", "yes", "yes"):
         turn = service.turn(LOCAL, turn.state, fact)
     bc = [q for q in turn.state.order if q.startswith("BC-")]
     while turn.state.current and not turn.state.current.startswith("BC-"):
@@ -283,7 +283,7 @@ def test_a_scripted_interview_of_one_area_produces_an_area_score(tmp_path: Path)
     assert area.assessed == len(bc)
     assert area.score is not None
     assert all(q.status == "scored" for q in profile.questions if q.area == "business_continuity")
-    assert profile.protocol == "qmm-self-assessment@1"
+    assert profile.protocol == "qmm-self-assessment@2"
 
 
 def test_bad_input_is_refused_or_kept_never_lost(tmp_path: Path) -> None:
@@ -291,7 +291,7 @@ def test_bad_input_is_refused_or_kept_never_lost(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="site name"):
         service.start_interview(LOCAL, "  ", "Ann", "qa_head")
     turn = service.start_interview(LOCAL, "Harford", "Ann", "qa_head")
-    for fact in ("no", "no", "no"):
+    for fact in ("no", "no", "no", "no"):
         turn = service.turn(LOCAL, turn.state, fact)
     huge = "We review objectives every quarter. " * 2000 + "\u200b😀 İ"
     turn = service.turn(LOCAL, turn.state, huge)
@@ -304,7 +304,7 @@ def test_bad_input_is_refused_or_kept_never_lost(tmp_path: Path) -> None:
 def test_card_edits_are_validated_and_saved_field_by_field(tmp_path: Path) -> None:
     service = fake_service(tmp_path)
     turn = service.start_interview(LOCAL, "Harford", "Ann", "qa_head")
-    for message in ("no", "no", "no", "We have written quality objectives."):
+    for message in ("no", "no", "no", "no", "We have written quality objectives."):
         turn = service.turn(LOCAL, turn.state, message)
     edited = service.apply_edits(LOCAL, turn.state, {"review_frequency": "monthly", "measurable": "partly"})
     assert edited is not None

@@ -106,7 +106,7 @@ def test_calls_without_an_interview_are_sentences_not_empty_outputs(client: Any)
 
 def test_no_button_wipes_the_session(client: Any) -> None:
     client.predict("Harford", "Ann", "qa_head", api_name="/start_interview")
-    for fact in ("no", "no", "no"):
+    for fact in ("no", "no", "no", "no"):
         out = client.predict(fact, api_name="/send")
     out = client.predict("We have written quality objectives, reviewed every quarter.", api_name="/send")
     turn = out[-1]
@@ -133,7 +133,7 @@ def test_no_button_wipes_the_session(client: Any) -> None:
     assert not done["interview"].isdigit()
     resumed = client.predict(done["interview"], api_name="/resume_interview")
     said = said_lines(resumed[0])
-    assert said[:4] == ["no", "no", "no", "We have written quality objectives, reviewed every quarter."]
+    assert said[:5] == ["no", "no", "no", "no", "We have written quality objectives, reviewed every quarter."]
     assert said[-1] == "confirm"
 
 
@@ -165,7 +165,7 @@ def test_conflicts_show_who_said_what_by_labels(service: AssessmentService) -> N
 
 def test_send_and_confirm_saves_the_answer_in_one_step(client: Any) -> None:
     client.predict("Harford", "Ann", "qa_head", api_name="/start_interview")
-    for fact in ("no", "no", "no"):
+    for fact in ("no", "no", "no", "no"):
         client.predict(fact, api_name="/send")
     turn = client.predict("We have written quality objectives, reviewed every quarter.", api_name="/send")[-1]
     assert turn["form"]
