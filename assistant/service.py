@@ -113,7 +113,8 @@ class AssessmentService:
     # --- the guided interview ------------------------------------------------------------------------------------
     @cached_property
     def store(self) -> Store:
-        return Store(database_url(self.settings.data_dir, self.settings.database_url))
+        key_file = self.settings.audit_key_file or self.settings.data_dir / "audit.key"
+        return Store(database_url(self.settings.data_dir, self.settings.database_url), audit_key_file=key_file)
 
     @cached_property
     def engine(self) -> InterviewEngine:

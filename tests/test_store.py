@@ -34,11 +34,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield Store(f"sqlite:///{tmp_path / 'qmm.sqlite3'}")
         return
     url = request.getfixturevalue("postgres_url")
-    store = Store(url)
+    store = Store(url, audit_key_file=tmp_path / "audit.key")  # a database that is not a file needs its key file
     yield store
     with store.engine.begin() as conn:  # a clean database for the next test
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     store.engine.dispose()
+
+
+def reopen(store: Store) -> Store:
+    """The same database opened again (as after a restart), with the same audit key."""
+    return Store(store.url, store.key_file)
 
 
 def new_interview(store: Store, site: str = "Harford", who: str = "Ann") -> tuple[int, int]:
@@ -102,7 +107,7 @@ def test_a_database_from_newer_code_is_refused_untouched(store: Store) -> None:
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE schema_info SET version = 99"))
     with pytest.raises(StoreError, match="newer version"):
-        Store(store.url)
+        reopen(store)
     with store.engine.begin() as conn:
         assert conn.execute(text("SELECT version FROM schema_info")).scalar() == 99
         conn.execute(text(f"UPDATE schema_info SET version = {SCHEMA_VERSION}"))
@@ -132,15 +137,18 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
     with store.engine.begin() as conn:  # a version-1 database: no turns, resolutions, accounts or tokens
         for table in ("turns", "conflict_resolutions", "sessions", "grants", "users"):
             conn.execute(text(f"DROP TABLE {table}"))
-        for table, column in (("interviews", "token"), ("interviews", "owner_id"), ("assessments", "token")):
+        conn.execute(text("DROP INDEX ix_audit_events_prev_hash"))  # nor a hash chain (schema 4)
+        for table, column in (("interviews", "token"), ("interviews", "owner_id"), ("assessments", "token"),
+                              ("audit_events", "prev_hash"), ("audit_events", "hash"),
+                              ("audit_events", "assessment_id")):  # fmt: skip
             if column == "token":
                 conn.execute(text(f"DROP INDEX ix_{table}_token"))
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(text("UPDATE schema_info SET version = 1"))
     store.engine.dispose()
-    upgraded = Store(store.url)
+    upgraded = reopen(store)
     with upgraded.engine.begin() as conn:
-        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 3
+        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 4
     tokens = [upgraded.interview(i)["token"] for i in (iid, iid2)]
     assert all(t and len(t) >= 20 and not t.isdigit() for t in tokens)  # existing interviews got tokens
     assert len(set(tokens)) == 2
@@ -160,7 +168,7 @@ def test_a_newer_database_missing_a_table_is_not_given_one(store: Store) -> None
         conn.execute(text("DROP TABLE turns"))
         conn.execute(text("UPDATE schema_info SET version = 99"))
     with pytest.raises(StoreError, match="newer version"):
-        Store(store.url)
+        reopen(store)
     with store.engine.begin() as conn:
         assert "turns" not in {t for t in store.engine.dialect.get_table_names(conn)}
         conn.execute(text(f"UPDATE schema_info SET version = {SCHEMA_VERSION}"))
