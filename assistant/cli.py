@@ -398,9 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the app on 127.0.0.1 (QMM_HOST / QMM_PORT to change)")
     serve.add_argument("--port", type=int, help="port (default: QMM_PORT or 7860)")
     serve.set_defaults(func=cmd_serve)
+    from assistant.cli_audit import add_audit_parser
     from assistant.cli_user import add_user_parser
 
     add_user_parser(sub)
+    add_audit_parser(sub)
     return parser
 
 

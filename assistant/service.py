@@ -35,6 +35,7 @@ from assistant.rubric import ConfirmedAnswer, SiteProfile, score_site
 from assistant.settings import Settings
 from assistant.store import Store, database_url
 from assistant.store_accounts import Accounts
+from assistant.store_audit import AuditTrail
 
 if TYPE_CHECKING:
     from assistant.extraction.models import Extractor
@@ -115,6 +116,11 @@ class AssessmentService:
     def store(self) -> Store:
         key_file = self.settings.audit_key_file or self.settings.data_dir / "audit.key"
         return Store(database_url(self.settings.data_dir, self.settings.database_url), audit_key_file=key_file)
+
+    @cached_property
+    def audit_trail(self) -> AuditTrail:
+        """Verify, export and the head of the audit trail (the operator's, at the command line)."""
+        return AuditTrail(self.store)
 
     @cached_property
     def engine(self) -> InterviewEngine:

@@ -14,6 +14,7 @@ from assistant.errors import StoreError
 from assistant.service import AssessmentService, Principal
 from assistant.settings import Settings
 from assistant.store import SCHEMA_VERSION, StaleInterview, Store, TurnWrite
+from assistant.store_audit import AuditTrail
 from tests.pgserver import postgres_cluster
 
 LOCAL = Principal.local()  # local single-user mode: no accounts in these databases
@@ -160,6 +161,7 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
     assert upgraded.transcript(iid) == []
     upgraded.commit_turn(iid, 0, "{}", [], "Ann", NOW, [("user", "after the upgrade")])
     assert [t["text"] for t in upgraded.transcript(iid)] == ["after the upgrade"]
+    assert AuditTrail(upgraded).verify().ok  # its old events were chained at the upgrade
     upgraded.close()
 
 
