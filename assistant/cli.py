@@ -399,10 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: QMM_PORT or 7860)")
     serve.set_defaults(func=cmd_serve)
     from assistant.cli_assessment import add_assessment_parser
+    from assistant.cli_audit import add_audit_parser
     from assistant.cli_user import add_user_parser
 
     add_user_parser(sub)
     add_assessment_parser(sub)
+    add_audit_parser(sub)
     return parser
 
 

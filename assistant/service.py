@@ -36,6 +36,7 @@ from assistant.rubric import ConfirmedAnswer, SiteProfile, score_site, with_gate
 from assistant.settings import Settings
 from assistant.store import Store, database_url
 from assistant.store_accounts import Accounts
+from assistant.store_audit import AuditTrail
 from assistant.store_review import Review
 
 if TYPE_CHECKING:
@@ -146,7 +147,13 @@ class AssessmentService:
     # --- the guided interview ------------------------------------------------------------------------------------
     @cached_property
     def store(self) -> Store:
-        return Store(database_url(self.settings.data_dir, self.settings.database_url))
+        key_file = self.settings.audit_key_file or self.settings.data_dir / "audit.key"
+        return Store(database_url(self.settings.data_dir, self.settings.database_url), audit_key_file=key_file)
+
+    @cached_property
+    def audit_trail(self) -> AuditTrail:
+        """Verify, export and the head of the audit trail (the operator's, at the command line)."""
+        return AuditTrail(self.store)
 
     @property
     def engine(self) -> InterviewEngine:

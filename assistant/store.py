@@ -12,6 +12,14 @@ refused with ``StaleInterview``. Two writers taking the same answer version numb
 the write is retried (``WRITE_ATTEMPTS``). A database made by a newer version of this code is refused, never altered;
 an older one is upgraded: new tables are created, new columns added (``ADDED_COLUMNS``) and existing interviews and
 assessments given their unguessable tokens. Accounts, grants and sessions: ``assistant.store_accounts``.
+
+The audit trail is a hash chain (``assistant.audit_chain``): every audit event is chained, inside the transaction
+that writes it, by a ``before_flush`` hook (``chain_new_events``) keyed by the audit key, which is kept outside the
+database (``assistant.audit_key``): ``Store(url, audit_key_file)``; with no key file, ``audit.key`` beside a SQLite
+database file (any other database must be given one). ``prev_hash`` is unique, so two writers chaining onto the same
+event collide and one is retried; on PostgreSQL every write transaction first takes one advisory lock
+(``WRITE_LOCK``), so writers queue as they do on SQLite instead of colliding. Checking and exporting the trail:
+``assistant.store_audit``.
 """
 
 from __future__ import annotations
@@ -25,11 +33,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.audit_key import key_file_beside
 from assistant.auth import new_token
 from assistant.errors import StoreError
 from assistant.store_schema import (
@@ -43,6 +52,7 @@ from assistant.store_schema import (
     TurnRow,
     answer_summary,
     audit,
+    chain_new_events,
     migrate,
 )
 
@@ -50,6 +60,7 @@ __all__ = ["SCHEMA_VERSION", "StaleInterview", "Store", "TurnWrite", "database_u
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 5  # a unique-constraint collision (two writers, same version number) is retried this many times
+WRITE_LOCK = 0x716D6D41  # PostgreSQL advisory lock every write transaction takes first ("qmmA"; any constant)
 
 
 class StaleInterview(StoreError):
@@ -73,23 +84,22 @@ def database_url(data_dir: Path, url: str | None) -> str:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_key_file: Path | None = None) -> None:
         self.url = url
+        self.key_file = audit_key_file or key_file_beside(url)
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
-            self._migrate()
+            self.audit_key = migrate(self.engine, self.url, self.key_file)
         except StoreError:
             self.engine.dispose()
             raise
+        event.listen(self._sessions, "before_flush", lambda s, _flush, _objects: chain_new_events(s, self.audit_key))
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def _migrate(self) -> None:
-        migrate(self.engine, self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -115,6 +125,8 @@ class Store:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 with self._sessions() as s, s.begin():
+                    if self.engine.dialect.name == "postgresql":  # one writer at a time, as SQLite has
+                        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
                     return work(s)
             except IntegrityError:
                 if attempt == WRITE_ATTEMPTS:
@@ -160,7 +172,7 @@ class Store:
             s.add(row)
             s.flush()
             s.add(audit(now, who, "create", "interview", str(row.id), None, {"role": role, "interviewee": interviewee},
-                        protocol))  # fmt: skip
+                        protocol, assessment.id))  # fmt: skip
             first = first_turn(assessment.id, row.id, dict(assessment.facts or {}))
             row.state = first.state_json
             self.save_turn(s, row, first, who, now)
@@ -185,7 +197,7 @@ class Store:
             s.add(assessment)
             s.flush()
             s.add(audit(now, "system", "create", "assessment", str(assessment.id), None,
-                        {"site": site, "protocol": protocol}, protocol))  # fmt: skip
+                        {"site": site, "protocol": protocol}, protocol, assessment.id))  # fmt: skip
         return assessment
 
     def interview(self, interview_id: int | str) -> dict[str, Any]:
@@ -321,7 +333,8 @@ class Store:
             assert assessment is not None
             old_facts = dict(assessment.facts or {})
             assessment.facts = dict(effect["facts"])
-            s.add(audit(now, who, "set_facts", "assessment", str(assessment.id), old_facts, assessment.facts, protocol))
+            s.add(audit(now, who, "set_facts", "assessment", str(assessment.id), old_facts, assessment.facts, protocol,
+                        assessment.id))  # fmt: skip
             return
         qid = effect["question_id"]
         top = s.scalar(
@@ -345,7 +358,7 @@ class Store:
         )  # fmt: skip
         s.add(row)
         before = answer_summary(mine) if mine else None  # this interviewee's previous version, never a colleague's
-        s.add(audit(now, who, status, "answer", qid, before, answer_summary(row), protocol))
+        s.add(audit(now, who, status, "answer", qid, before, answer_summary(row), protocol, interview.assessment_id))
 
     # --- reading answers -----------------------------------------------------------------------------------------
     def confirmed_answers(self, assessment_id: int) -> list[dict[str, Any]]:
@@ -425,7 +438,8 @@ class Store:
             s.add(ResolutionRow(assessment_id=assessment_id, question_id=question_id,
                                 chosen_interview_id=chosen_interview_id, versions=versions, reason=reason, who=who,
                                 at=now))  # fmt: skip
-            s.add(audit(now, who, "resolve_conflict", "answer", question_id, before, after, assessment.protocol))
+            s.add(audit(now, who, "resolve_conflict", "answer", question_id, before, after, assessment.protocol,
+                        assessment_id))  # fmt: skip
 
         self._write(work)
 

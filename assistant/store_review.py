@@ -78,7 +78,7 @@ class Review:
             s.flush()
             before = {"from": source.token, "protocol": source.protocol}
             after = {"to": new.token, "protocol": protocol, "interviews": len(interviews)}
-            s.add(audit(now, who, "upgrade", "assessment", str(new.id), before, after, protocol))
+            s.add(audit(now, who, "upgrade", "assessment", str(new.id), before, after, protocol, new.id))
             for entry in interviews:
                 row = InterviewRow(assessment_id=new.id, interviewee=entry["interviewee"], role=entry["role"],
                                    protocol=protocol, state="", revision=1, created_at=now, updated_at=now,
@@ -87,7 +87,7 @@ class Review:
                 s.flush()
                 s.add(audit(now, who, "create", "interview", str(row.id), None,
                             {"role": row.role, "interviewee": row.interviewee, "from_interview": entry["source_id"]},
-                            protocol))  # fmt: skip
+                            protocol, new.id))  # fmt: skip
                 first = state_of(new.id, row.id, entry)
                 row.state = first.state_json
                 self.store.save_turn(s, row, first, who, now)
@@ -112,7 +112,7 @@ class Review:
                 raise StoreError(f"There is no assessment {assessment_id}.")
             before = dict(a.gate or {})
             a.gate = dict(answers)
-            s.add(audit(now, who, "set_gate", "assessment", str(a.id), before, dict(answers), a.protocol))
+            s.add(audit(now, who, "set_gate", "assessment", str(a.id), before, dict(answers), a.protocol, a.id))
 
         self.store.write(work)
 
@@ -137,6 +137,6 @@ class Review:
             s.add(SeenRow(assessment_id=assessment_id, question_id=question_id, records=list(records), who=who, at=now))
             s.add(audit(now, who, "record_seen", "seen_records", f"{assessment_id}:{question_id}",
                         {"records": list(last.records or [])} if last else None, {"records": list(records)},
-                        a.protocol))  # fmt: skip
+                        a.protocol, assessment_id))  # fmt: skip
 
         self.store.write(work)

@@ -12,11 +12,23 @@ Schema history:
   4  + seen_records (per assessment and question, the records an assessor has seen: what levels 4-5 of protocol v2
      need); assessments gain ``gate`` (the compliance-gate answers, never scored). New table and a new nullable
      column, so an older database is upgraded in place.
+     Audit events gain ``prev_hash`` (unique) and ``hash``, the HMAC chain of ``assistant.audit_chain``, and
+     ``assessment_id`` (the assessment an event is about, for ``qmm audit export``; None for account events). At
+     the upgrade, in one transaction, the existing events get their assessment from their content
+     (``derive_assessment``) and are chained once, in id order: events written before the upgrade were chained at
+     upgrade time, not when they were written, so the chain vouches for them only from that moment on.
+
+The append-only triggers are created with the schema and at an upgrade, never silently put back at an ordinary
+open: a dropped trigger stays missing, and ``qmm audit verify`` reports it. Every new audit event is chained by
+``chain_new_events``, a ``before_flush`` hook the Store registers on its sessions: it reads the latest hash inside
+the writing transaction, and ``prev_hash`` is unique, so two writers chaining onto the same event collide and one
+is retried (``Store._write``) instead of forking the chain.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -37,8 +49,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from assistant.audit_chain import GENESIS, HASHED, derive_assessment, event_hash
+from assistant.audit_key import load_key
 from assistant.auth import new_token
 from assistant.errors import StoreError
 
@@ -197,7 +211,10 @@ class SessionRow(Base):
 
 
 class AuditRow(Base):
+    """One audit event; append-only (triggers) and chained (``prev_hash``, ``hash``: schema 4)."""
+
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_prev_hash", "prev_hash", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime)
     who: Mapped[str] = mapped_column(String(200))
@@ -207,6 +224,9 @@ class AuditRow(Base):
     before: Mapped[Any] = mapped_column(JSON, nullable=True)
     after: Mapped[Any] = mapped_column(JSON, nullable=True)
     protocol: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    assessment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # schema 4
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # schema 4; set by chain_new_events
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # schema 4; set by chain_new_events
 
 
 # Columns added to existing tables, by schema version: (table, column, DDL type, unique index or None).
@@ -215,6 +235,9 @@ ADDED_COLUMNS = [
     ("interviews", "owner_id", "INTEGER", None),
     ("assessments", "token", "VARCHAR(40)", "ix_assessments_token"),
     ("assessments", "gate", "JSON", None),
+    ("audit_events", "assessment_id", "INTEGER", None),  # schema 4
+    ("audit_events", "prev_hash", "VARCHAR(64)", "ix_audit_events_prev_hash"),
+    ("audit_events", "hash", "VARCHAR(64)", None),
 ]
 
 APPEND_ONLY_POSTGRES = [
@@ -223,6 +246,9 @@ APPEND_ONLY_POSTGRES = [
     "DROP TRIGGER IF EXISTS audit_no_change ON audit_events",
     "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_events "
     "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+    "DROP TRIGGER IF EXISTS audit_no_truncate ON audit_events",
+    "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit_events "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()",
 ]
 APPEND_ONLY_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_events "
@@ -232,10 +258,39 @@ APPEND_ONLY_TRIGGERS = [
 ]
 
 
+DROP_APPEND_ONLY = {
+    "sqlite": ["DROP TRIGGER IF EXISTS audit_no_update", "DROP TRIGGER IF EXISTS audit_no_delete"],
+    "postgresql": ["DROP TRIGGER IF EXISTS audit_no_change ON audit_events",
+                   "DROP TRIGGER IF EXISTS audit_no_truncate ON audit_events"],
+}  # fmt: skip
+
+
 def audit(now: datetime, who: str, action: str, entity: str, entity_id: str, before: Any, after: Any,
-          protocol: str | None) -> AuditRow:  # fmt: skip
+          protocol: str | None, assessment_id: int | None = None) -> AuditRow:  # fmt: skip
+    """A new audit event; ``chain_new_events`` gives it its place in the chain when it is flushed."""
     return AuditRow(at=now, who=who, action=action, entity=entity, entity_id=entity_id, before=before, after=after,
-                    protocol=protocol)  # fmt: skip
+                    protocol=protocol, assessment_id=assessment_id)  # fmt: skip
+
+
+def chain_new_events(session: Session, key: bytes) -> None:
+    """``before_flush``: chain the session's new audit events, in the order they were added, onto the latest event.
+
+    The latest hash is read inside the flushing transaction; if a concurrent writer commits an event onto the same
+    one first, the unique ``prev_hash`` refuses this flush (IntegrityError) and ``Store._write`` runs it again.
+    """
+    pending = [row for row in session.new if isinstance(row, AuditRow)]
+    if not pending:
+        return
+    pending.sort(key=lambda row: inspect(row).insert_order or 0)
+    with session.no_autoflush:
+        latest = session.scalar(select(AuditRow.hash).where(AuditRow.hash.is_not(None))
+                                .order_by(AuditRow.id.desc()).limit(1))  # fmt: skip
+    prev = latest or GENESIS
+    for row in pending:
+        if row.at.tzinfo is not None:  # stored naive (UTC), so hashed naive: what is read back is what was hashed
+            row.at = row.at.astimezone(UTC).replace(tzinfo=None)
+        row.prev_hash = prev
+        row.hash = prev = event_hash(key, {name: getattr(row, name) for name in HASHED})
 
 
 def answer_summary(row: AnswerRow) -> dict[str, Any]:
@@ -244,8 +299,9 @@ def answer_summary(row: AnswerRow) -> dict[str, Any]:
             "interview": row.interview_id}  # fmt: skip
 
 
-def migrate(engine: Engine, url: str) -> None:
-    """Refuse a newer database before touching it; create what is missing; record the schema version."""
+def migrate(engine: Engine, url: str, key_file: Path) -> bytes:
+    """Refuse a newer database before touching it; create what is missing; record the schema version; return the
+    audit key (made when missing, unless the database already holds chained events: ``assistant.audit_key``)."""
     try:
         with engine.begin() as conn:
             version = None
@@ -257,16 +313,23 @@ def migrate(engine: Engine, url: str) -> None:
                     f"this code knows {SCHEMA_VERSION}). Upgrade the tool; the database was not changed."
                 )
             Base.metadata.create_all(conn)  # an older schema gains the new tables
-            if version is not None and version < SCHEMA_VERSION:
+            upgrading = version is not None and version < SCHEMA_VERSION
+            if upgrading:
                 add_columns(conn)
+            chained = conn.execute(select(AuditRow.id).where(AuditRow.hash.is_not(None)).limit(1)).first()
+            key = load_key(key_file, create=chained is None)
+            dialect = engine.dialect.name
+            if upgrading:
+                chain_existing(conn, key, dialect)
             if version is None:
                 conn.execute(insert(SchemaInfo).values(id=1, version=SCHEMA_VERSION))
             elif version < SCHEMA_VERSION:
                 conn.execute(update(SchemaInfo).values(version=SCHEMA_VERSION))
-            dialect = engine.dialect.name
-            triggers = {"sqlite": APPEND_ONLY_TRIGGERS, "postgresql": APPEND_ONLY_POSTGRES}.get(dialect, [])
-            for statement in triggers:
-                conn.execute(text(statement))
+            if version is None or upgrading:  # never silently at an ordinary open: verify reports a missing one
+                triggers = {"sqlite": APPEND_ONLY_TRIGGERS, "postgresql": APPEND_ONLY_POSTGRES}.get(dialect, [])
+                for statement in triggers:
+                    conn.execute(text(statement))
+            return key
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the database at {url}: {exc.__class__.__name__}: {exc}") from None
 
@@ -282,3 +345,27 @@ def add_columns(conn: Connection) -> None:
                 conn.execute(text(f"UPDATE {table} SET token = :t WHERE id = :i"), {"t": new_token(), "i": row_id})
         if index:
             conn.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {table} ({column})"))
+
+
+def chain_existing(conn: Connection, key: bytes, dialect: str) -> None:
+    """At the upgrade to schema 4: give the events that have no hash yet their assessment and chain them, in id
+    order, onto the last chained event (GENESIS when there is none). The append-only triggers are dropped for this
+    within the upgrade's transaction; ``migrate`` creates them again before it commits."""
+    table = Base.metadata.tables[AuditRow.__tablename__]
+    rows = conn.execute(select(table).where(table.c.hash.is_(None)).order_by(table.c.id)).mappings().all()
+    if not rows:
+        return
+    for statement in DROP_APPEND_ONLY.get(dialect, []):
+        conn.execute(text(statement))
+    assessment_of = {i: a for i, a in conn.execute(select(InterviewRow.id, InterviewRow.assessment_id))}
+    latest = conn.execute(select(table.c.hash).where(table.c.hash.is_not(None)).order_by(table.c.id.desc())
+                          .limit(1)).scalar()  # fmt: skip
+    prev = latest or GENESIS
+    for row in rows:
+        event = dict(row)
+        if event["assessment_id"] is None:
+            event["assessment_id"] = derive_assessment(event, assessment_of)
+        event["prev_hash"] = prev
+        prev = event_hash(key, event)
+        values = {"assessment_id": event["assessment_id"], "prev_hash": event["prev_hash"], "hash": prev}
+        conn.execute(update(table).where(table.c.id == row["id"]).values(values))

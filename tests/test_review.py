@@ -225,6 +225,10 @@ def test_upgrade_carries_what_keeps_its_meaning_and_changes_nothing_old(tmp_path
     profile = new.assessment_profile(LOCAL, report.assessment)
     assert next(q for q in profile.questions if q.question_id == "MC-01").status == "scored"
     assert count(new, "SELECT count(*) FROM audit_events WHERE action = 'upgrade'") == 1
+    checked = new.audit_trail.verify()  # the upgrade, its carried drafts and the new interviews are in the chain
+    assert checked.ok, checked.findings
+    trail = new.audit_trail.export(turn.assessment_token)
+    assert {"upgrade", "create", "draft", "confirmed"} <= {e["action"] for e in trail}
 
 
 def test_qmm_assessment_list_and_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -14,6 +14,7 @@ from assistant.errors import StoreError
 from assistant.service import AssessmentService, Principal
 from assistant.settings import Settings
 from assistant.store import SCHEMA_VERSION, StaleInterview, Store, TurnWrite
+from assistant.store_audit import AuditTrail
 from tests.pgserver import postgres_cluster
 
 LOCAL = Principal.local()  # local single-user mode: no accounts in these databases
@@ -34,11 +35,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield Store(f"sqlite:///{tmp_path / 'qmm.sqlite3'}")
         return
     url = request.getfixturevalue("postgres_url")
-    store = Store(url)
+    store = Store(url, audit_key_file=tmp_path / "audit.key")  # a database that is not a file needs its key file
     yield store
     with store.engine.begin() as conn:  # a clean database for the next test
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     store.engine.dispose()
+
+
+def reopen(store: Store) -> Store:
+    """The same database opened again (as after a restart), with the same audit key."""
+    return Store(store.url, store.key_file)
 
 
 def new_interview(store: Store, site: str = "Harford", who: str = "Ann") -> tuple[int, int]:
@@ -102,7 +108,7 @@ def test_a_database_from_newer_code_is_refused_untouched(store: Store) -> None:
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE schema_info SET version = 99"))
     with pytest.raises(StoreError, match="newer version"):
-        Store(store.url)
+        reopen(store)
     with store.engine.begin() as conn:
         assert conn.execute(text("SELECT version FROM schema_info")).scalar() == 99
         conn.execute(text(f"UPDATE schema_info SET version = {SCHEMA_VERSION}"))
@@ -132,14 +138,16 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
     with store.engine.begin() as conn:  # a version-1 database: no turns, resolutions, accounts or tokens
         for table in ("turns", "conflict_resolutions", "sessions", "grants", "users", "seen_records"):
             conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(text("DROP INDEX ix_audit_events_prev_hash"))  # nor a hash chain (schema 4)
         for table, column in (("interviews", "token"), ("interviews", "owner_id"), ("assessments", "token"),
-                              ("assessments", "gate")):  # fmt: skip
+                              ("assessments", "gate"), ("audit_events", "prev_hash"), ("audit_events", "hash"),
+                              ("audit_events", "assessment_id")):  # fmt: skip
             if column == "token":
                 conn.execute(text(f"DROP INDEX ix_{table}_token"))
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(text("UPDATE schema_info SET version = 1"))
     store.engine.dispose()
-    upgraded = Store(store.url)
+    upgraded = reopen(store)
     with upgraded.engine.begin() as conn:
         assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 4
     tokens = [upgraded.interview(i)["token"] for i in (iid, iid2)]
@@ -153,6 +161,7 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
     assert upgraded.transcript(iid) == []
     upgraded.commit_turn(iid, 0, "{}", [], "Ann", NOW, [("user", "after the upgrade")])
     assert [t["text"] for t in upgraded.transcript(iid)] == ["after the upgrade"]
+    assert AuditTrail(upgraded).verify().ok  # its old events were chained at the upgrade
     upgraded.close()
 
 
@@ -161,7 +170,7 @@ def test_a_newer_database_missing_a_table_is_not_given_one(store: Store) -> None
         conn.execute(text("DROP TABLE turns"))
         conn.execute(text("UPDATE schema_info SET version = 99"))
     with pytest.raises(StoreError, match="newer version"):
-        Store(store.url)
+        reopen(store)
     with store.engine.begin() as conn:
         assert "turns" not in {t for t in store.engine.dialect.get_table_names(conn)}
         conn.execute(text(f"UPDATE schema_info SET version = {SCHEMA_VERSION}"))
