@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from assistant.extraction.rules import CALIBRATION, RulesExtractor
-from eval.extraction import same, splits, stated
+from eval.extraction import GOLD_PROTOCOL, same, splits, stated
 
 
 def measure(extractor: RulesExtractor, protocol: Any, cases: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -58,7 +58,7 @@ def main() -> int:
     service = AssessmentService(Settings())
     extractor = RulesExtractor(service.embedder, calibration={})
     dev = splits(include_fresh=False)["dev"]
-    rules = measure(extractor, service.protocol, dev)
+    rules = measure(extractor, service.protocol_for(GOLD_PROTOCOL), dev)
     CALIBRATION.write_text(
         json.dumps({"split": "dev", "cases": len(dev), "rules": rules}, indent=1, sort_keys=True) + "\n",
         encoding="utf-8",

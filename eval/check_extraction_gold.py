@@ -1,4 +1,4 @@
-"""Check eval/extraction_gold.jsonl against the active protocol and print its counts.
+"""Check eval/extraction_gold.jsonl against protocol v1 (the version its answers answer) and print its counts.
 
 Usage: .venv/bin/python eval/check_extraction_gold.py [GOLD_FILE] [QUESTIONS_DIR]
 

@@ -23,7 +23,7 @@ from typing import Any
 from assistant.extraction.models import Extractor
 from assistant.interview import InterviewEngine, InterviewState, Step, label_value
 from assistant.protocol.models import AnswerField, FieldType, Protocol, Question
-from eval.extraction import same, splits, stated
+from eval.extraction import GOLD_PROTOCOL, same, splits, stated
 
 DONT_KNOW = "Don't know"
 MAX_TURNS = 12  # a question that needs more has gone wrong: stop and count it as not confirmed
@@ -145,9 +145,10 @@ def main() -> int:
     from assistant.settings import Settings
 
     service = AssessmentService(Settings())
-    engine = InterviewEngine(service.protocol)
+    protocol = service.protocol_for(GOLD_PROTOCOL)  # the gold answers answer v1's questions
+    engine = InterviewEngine(protocol)
     results = {
-        split: summarise([play(engine, service.extractor, service.protocol, c) for c in cases])
+        split: summarise([play(engine, service.extractor, protocol, c) for c in cases])
         for split, cases in splits().items()
         if cases
     }

@@ -28,6 +28,7 @@ from assistant.rubric import ConfirmedAnswer, score_question
 from eval.metrics import percentile
 
 EVAL_DIR = Path(__file__).parent
+GOLD_PROTOCOL = "qmm-self-assessment@1"  # the version whose questions the gold and fresh answers answer
 GOLD = EVAL_DIR / "extraction_gold.jsonl"
 FRESH = EVAL_DIR / "extraction_fresh.jsonl"
 RESULTS = EVAL_DIR / "results"
@@ -224,8 +225,10 @@ def main(show_errors: bool = False, dev_only: bool = False) -> int:
 
     service = AssessmentService(Settings())
     extractor = service.extractor
+    protocol = service.protocol_for(GOLD_PROTOCOL)  # the gold answers answer v1's questions and fields
     chosen = {s: cs for s, cs in splits().items() if cs and (s == "dev" or not dev_only)}
-    results = {s: evaluate(service.protocol, extractor, cs) for s, cs in chosen.items()}
+    results = {s: evaluate(protocol, extractor, cs) for s, cs in chosen.items()}
+    print(f"gold set: {protocol.ref}")
     print(report(results, extractor.name))
     print(f"per-case results: {write_rows(results)}")
     if show_errors:  # the dev split only: test and fresh errors are never shown

@@ -94,7 +94,7 @@ def start(page, server: Server, site: str, name: str, role: str | None = None) -
 
 def fill_form(page, typed: str = "2025 quality scorecard") -> None:  # type: ignore[no-untyped-def]
     """Answer every field of the open follow-up form: Yes (or Every quarter, or the first option), the first two
-    options where several are allowed, the typed text."""
+    options where several are allowed, the typed text for records named, 80 for a number."""
     for i in range(8):
         choice = page.locator(f"#form-{i}-choice").first
         if choice.is_visible():
@@ -110,8 +110,9 @@ def fill_form(page, typed: str = "2025 quality scorecard") -> None:  # type: ign
             for label in several.locator("label").all()[:2]:
                 label.click()
         text = page.locator(f"#form-{i}-text textarea, #form-{i}-text input").first
-        if text.is_visible():
-            text.fill(typed)
+        if text.is_visible():  # a list of records takes the typed names; a number field (a share, a count) a number
+            records = "Records" in page.locator(f"#form-{i}-text").first.inner_text()
+            text.fill(typed if records else "80")
 
 
 RICH = ("We have written quality objectives with measurable targets. Leadership reviews them every quarter, and "
@@ -124,8 +125,8 @@ def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # 
             outside.append(r.url))  # fmt: skip
     start(page, server, "Harford tablet plant", "Ann Lee")
     wait_chat(page, "quick questions about the site")
-    for answer, prompt_after in (("no", "several manufacturing sites"), ("no", "computerised control"),
-                                 ("yes", "MC-01")):  # fmt: skip
+    for answer, prompt_after in (("no", "several manufacturing sites"), ("no", "quality maturity assessment before"),
+                                 ("no", "506C"), ("yes", "MC-01")):  # fmt: skip
         say(page, answer)
         wait_chat(page, prompt_after)
     assert "interview=" in page.url
@@ -197,6 +198,27 @@ def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # 
     summary.wait_for()
     assert "level" in summary.inner_text()
     assert page.get_by_text("Management Commitment to Quality").count() > 0
+    # the compliance gate beside the profile (never scored): answered on the tab, then reported
+    gate = page.locator("#summary").first
+    expect(gate).to_contain_text("Eligibility for FDA's QMM program is not known")
+    page.get_by_text("Compliance gate answers (never scored)").click()
+    page.locator("#gate-last_inspection_classification").get_by_text("OAI", exact=True).click()
+    page.locator("#gate-last_inspection_date input, #gate-last_inspection_date textarea").first.fill("2024-03-14")
+    page.locator("#save-gate").click()
+    expect(gate).to_contain_text("Not eligible for FDA's QMM program")
+    expect(gate).to_contain_text("classified OAI")
+    shoot(page, "results-gate-1280.png", "#summary")
+    # records an assessor has seen: only here, never in the interview
+    page.get_by_text("Records the assessor has seen (assessor)").click()
+    page.locator("#seen-question input").first.click()
+    page.get_by_role("option", name="MC-01 · Quality objectives").click()
+    page.locator("#seen-records textarea").fill("Objectives cascade 2026, site to team, seen 2026-11-18")
+    page.get_by_label("Your name (assessor)").last.fill("Asa Assessor")
+    page.locator("#save-seen").click()
+    page.get_by_text("Saved 1 record(s) seen for MC-01").first.wait_for()
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "results-gate-390.png", "#summary")
+    page.set_viewport_size({"width": 1280, "height": 900})
     expect(page.get_by_text("Local single-user mode").first).to_be_visible()
     config = page.request.get(server.url + "config").text()  # what any visitor can fetch
     assert "Ann Lee" not in config
@@ -210,8 +232,8 @@ def test_two_interviewees_answer_differently_and_both_are_heard(server: Server, 
         pg.set_default_timeout(30_000)
     start(qa, server, "Corvane", "Ann QA")
     wait_chat(qa, "quick questions about the site")
-    for answer, prompt_after in (("no", "several manufacturing sites"), ("no", "computerised control"),
-                                 ("no", "MC-01")):  # fmt: skip
+    for answer, prompt_after in (("no", "several manufacturing sites"), ("no", "quality maturity assessment before"),
+                                 ("no", "506C"), ("no", "MC-01")):  # fmt: skip
         say(qa, answer)
         wait_chat(qa, prompt_after)
     say(qa, RICH)

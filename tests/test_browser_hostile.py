@@ -31,8 +31,8 @@ def test_markup_typed_anywhere_is_shown_as_text_and_never_runs(server: Server, p
             outside.append(r.url))  # fmt: skip
     start(page, server, f"{IMG} Plant", f"{SCRIPT}Ann")
     wait_chat(page, "quick questions about the site")
-    for reply, prompt_after in (("no", "several manufacturing sites"), ("no", "computerised control"),
-                                ("yes", "MC-01")):  # fmt: skip
+    for reply, prompt_after in (("no", "several manufacturing sites"), ("no", "quality maturity assessment before"),
+                                ("no", "506C"), ("yes", "MC-01")):  # fmt: skip
         say(page, reply)
         wait_chat(page, prompt_after)
     say(page, f"We review the objectives every month. {HOSTILE}")

@@ -98,3 +98,24 @@ def test_ingest_real_documents_with_page_and_heading_citations(service: Assessme
     supplier = index.search("how are critical suppliers audited", collection="site", k=3)
     assert supplier.passages[0].citation() == "Supplier Qualification SOP, 5 Supplier risk tiers"
     assert index.ingest([folder / "gemba.md"]).unchanged
+
+
+# The corpus refresh (issue 8): each question a learner or a QA head would ask finds its new note in the top 3.
+NEW_NOTE_QUERIES = [
+    ("how do we notify FDA of a permanent discontinuance or an interruption under 506C",
+     {"fda-506c-notification-duty"}),
+    ("what goes into a risk management plan for drug supply", {"fda-rmp-draft-2022-risk-management-plans"}),
+    ("what does FDA expect on data integrity and audit trail review", {"fda-data-integrity-2018-cgmp-qa"}),
+    ("what should a quality agreement with a contract manufacturer cover",
+     {"fda-quality-agreements-2016-contract-manufacturing"}),
+    ("what is FDA PreCheck", {"fda-precheck-2025-new-facilities"}),
+    ("what is KASA", {"fda-kasa-2019-structured-assessment", "project-glossary-qmm-terms"}),
+    ("what happens after an FDA QMM assessment", {"fr-2025-after-assessment-report-improvement-plan"}),
+]
+
+
+@pytest.mark.parametrize(("query", "notes"), NEW_NOTE_QUERIES, ids=[q for q, _ in NEW_NOTE_QUERIES])
+def test_the_new_notes_answer_their_questions_in_the_top_3(service: AssessmentService, query: str,
+                                                          notes: set[str]) -> None:  # fmt: skip
+    top = [p.id for p in service.ready_index().search(query, k=3).passages]
+    assert notes & set(top), top

@@ -93,30 +93,39 @@ class ResultsTab:
 
         me = self.access.principal(request)
         target = self._target(me, interview, assessment)
-        gate_items = self.gate_items()
         if not target:
             message = "Start or resume an interview, or enter an assessment reference, to see results."
             if strict:
                 raise gr.Error(message, print_exception=False)
-            return (message, [], "", "", "", gr.update(choices=[], value=None), "", gr.update(visible=False),
-                    *(gr.update(value=None) for _ in gate_items))  # fmt: skip
+            return message, [], "", "", "", gr.update(choices=[], value=None)
         profile = self._call(self.service.assessment_profile, me, target)
         conflicts = self._call(self.service.conflicts, me, target)
-        protocol, gate = self._call(self.service.reviews.gate, me, target)
+        protocol = self._call(self.service.assessment_protocol, me, target)
         prefixes = {a.id: a.prefix for a in protocol.meta.areas}
-        same_gate = protocol.meta.gate is not None and [i.id for i in protocol.meta.gate.items] == [
-            i.id for i in gate_items]  # fmt: skip
+        gate = gate_markdown(profile)
         return (
-            f"Assessment reference: `{target}`\n\n" + profile_summary(profile),
+            f"Assessment reference: `{target}`\n\n" + profile_summary(profile) + (f"\n\n{gate}" if gate else ""),
             profile_rows(profile),
             radar_svg(profile, prefixes),
             question_traces(profile),
             conflicts_markdown(protocol, conflicts),
             gr.update(choices=conflict_choices(conflicts), value=None),
-            gate_markdown(profile),
-            gr.update(visible=same_gate),
-            *(gr.update(value=gate_shown(item, gate.get(item.id))) for item in gate_items),
         )
+
+    def gate_controls(self, interview: str | None, assessment: str | None, request: Any = None) -> tuple[Any, ...]:
+        """The gate answers' box: shown for an assessment on the active protocol's gate, with its saved answers."""
+        import gradio as gr
+
+        items = self.gate_items()
+        me = self.access.principal(request)
+        try:
+            target = self._target(me, interview, assessment)
+            protocol, saved = self.service.reviews.gate(me, target) if target else (None, {})
+        except AssistantError:
+            protocol, saved = None, {}
+        gate = protocol.meta.gate if protocol is not None else None
+        same = gate is not None and [i.id for i in gate.items] == [i.id for i in items]
+        return (gr.update(visible=same), *(gr.update(value=gate_shown(i, saved.get(i.id))) for i in items))
 
     def gate_items(self) -> list[Any]:
         gate = self.service.protocol.meta.gate
@@ -211,6 +220,9 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                         who: str, request: gr.Request) -> Any:  # fmt: skip
         return results.resolve(interview_ref, assessment_ref, choice, why, who, request)
 
+    def gate_refresh(interview_ref: str | None, assessment_ref: str | None, request: gr.Request) -> Any:
+        return results.gate_controls(interview_ref, assessment_ref, request)
+
     def gate_handler(request: gr.Request, interview_ref: str | None, assessment_ref: str | None, *values: Any) -> Any:
         # the request comes first: Gradio injects it only among the parameters before *values
         return results.save_gate(interview_ref, assessment_ref, *values, request=request)
@@ -249,12 +261,11 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
             assessment = gr.Textbox(value="", label="Assessment reference (empty: the current interview's)",
                                     max_length=100)  # fmt: skip
             refresh = gr.Button("Refresh results")
-            summary = gr.Markdown()
+            summary = gr.Markdown(elem_id="summary")
             with gr.Row():
                 table = gr.Dataframe(headers=["Practice area", "Score", "Level", "Assessed", "N/A", "Levels"],
                                      interactive=False, scale=3)  # fmt: skip
                 radar = gr.HTML()
-            gate_md = gr.Markdown(elem_id="gate")
             with gr.Accordion("Compliance gate answers (never scored)", open=False, visible=False) as gate_box:
                 gate_controls: list[Any] = []
                 for item in results.gate_items():
@@ -307,19 +318,20 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
             logout.click(access.log_out, None, None, api_visibility="private").then(
                 None, None, None, js="() => { window.location.assign('logout'); }", api_visibility="private"
             )  # our session row ends, then Gradio's /logout clears its cookie
-        result_outputs = [summary, table, radar, traces, conflicts, chosen, gate_md, gate_box, *gate_controls]
+        result_outputs = [summary, table, radar, traces, conflicts, chosen]
         refs = [interview.interview_id, assessment]
         seen_q.change(seen_load, [*refs, seen_q], seen_text, **private)
-        seen_btn.click(seen_handler, [*refs, seen_q, seen_text, seen_who], result_outputs, api_name="mark_seen")
-        gate_btn.click(gate_handler, [*refs, *gate_controls], result_outputs, api_name="set_gate")
         for event in (
             refresh.click(results_handler, [interview.interview_id, assessment], result_outputs, api_name="results"),
             results_tab.select(results_quiet, [interview.interview_id, assessment], result_outputs, **private),
             resolve_btn.click(resolve_handler, [interview.interview_id, assessment, chosen, reason, assessor],
                               result_outputs, api_name="resolve_conflict"),
+            gate_btn.click(gate_handler, [*refs, *gate_controls], result_outputs, api_name="set_gate"),
+            seen_btn.click(seen_handler, [*refs, seen_q, seen_text, seen_who], result_outputs, api_name="mark_seen"),
         ):  # fmt: skip
             event.then(lambda shown: gr.update(visible=bool(shown) and shown != NO_CONFLICTS), conflicts,
                        resolve_box, **private)  # fmt: skip
+            event.then(gate_refresh, refs, [gate_box, *gate_controls], **private)
     return app
 
 

@@ -236,9 +236,7 @@ def gate_markdown(profile: SiteProfile) -> str:
     summary = profile.gate_summary
     if summary is None:
         return ""
-    mark = {"eligible": "✅", "not_eligible": "⛔", "unknown": "❔", "no_gate": ""}[summary.eligibility]
-    lines = [f"#### Compliance gate · checked {summary.checked_on} · never scored",
-             f"{mark} **{esc(summary.headline)}**"]  # fmt: skip
+    lines = [f"#### Compliance gate · checked {summary.checked_on} · never scored", f"**{esc(summary.headline)}**"]
     lines += [f"- {esc(p)}" for p in summary.problems]
     if summary.unanswered:
         lines.append(f"\n*Not answered yet:* {esc(', '.join(summary.unanswered))} (answer them under "
