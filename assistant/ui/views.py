@@ -109,7 +109,7 @@ def card_rows(protocol: Protocol, state: InterviewState | None) -> list[list[str
         elif v is not None and v.source == "declined":
             support = "(you did not know)"
         elif v is not None and v.source == "carried":
-            support = "(carried over from the earlier version: please reconfirm)"
+            support = "(carried over: please reconfirm)"
         if v is not None and v.value is not None and v.source == "extracted" and v.confidence < LOW_CONFIDENCE:
             support += " \u00b7 please check"
         rows.append([f.label, value, support])
