@@ -29,6 +29,7 @@ from assistant.errors import AnswerError, AssistantError, ExtractionError, Proto
 from assistant.interview import InterviewEngine, InterviewState
 from assistant.interview_service import MAX_MESSAGE_CHARS, InterviewFlow, Turn, utcnow
 from assistant.protocol import Protocol, available_protocols, load_protocol, resolve_protocol_dir
+from assistant.report_service import ReportService
 from assistant.retrieval.models import Passage
 from assistant.retrieval.notes import load_note_ids
 from assistant.review_service import ReviewService
@@ -342,6 +343,11 @@ class AssessmentService:
     @cached_property
     def review(self) -> Review:
         return Review(self.store)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        """Findings reports of an assessment or an answers file."""
+        return ReportService(self)
 
     @cached_property
     def reviews(self) -> ReviewService:
