@@ -46,6 +46,10 @@ WHAT = {
     "record_gate": "answer the compliance gate",
     "mark_seen": "record the records an assessor has seen (assessors only)",
     "upgrade_assessment": "upgrade assessments to a new protocol version (assessors only)",
+    "validate": "validate answers (assessors only)",
+    "edit_findings": "edit findings (assessors only)",
+    "add_evidence": "add evidence",
+    "edit_plan": "edit the improvement plan",
     "manage_users": "manage users (admins only)",
 }
 

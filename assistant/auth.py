@@ -13,6 +13,10 @@ Roles are granted per site as (site, role) pairs; ``admin`` is a flag on the use
 | record_gate        | yes   | yes             | yes               | no      | yes               |
 | mark_seen          | yes   | yes             | no                | no      | yes               |
 | upgrade_assessment | yes   | yes             | no                | no      | yes               |
+| validate           | yes   | yes             | no                | no      | yes               |
+| edit_findings      | yes   | yes             | no                | no      | yes               |
+| add_evidence       | yes   | yes             | yes               | no      | yes               |
+| edit_plan          | yes   | yes             | yes               | no      | yes               |
 | manage_users       | yes   | no              | no                | no      | yes (no users yet) |
 
 "own interviews": an account answers only in interviews it started (an admin in any). ``can`` is the table; the
@@ -55,7 +59,8 @@ __all__ = [
 Role = Literal["admin", "assessor", "site_staff", "learner"]
 ROLES: tuple[str, ...] = get_args(Role)
 Action = Literal["guidance", "start_interview", "read_interview", "answer", "read_results", "resolve_conflict",
-                 "record_gate", "mark_seen", "upgrade_assessment", "manage_users"]  # fmt: skip
+                 "record_gate", "mark_seen", "upgrade_assessment", "validate", "edit_findings", "add_evidence",
+                 "edit_plan", "manage_users"]  # fmt: skip
 SESSION_IDLE = timedelta(hours=12)  # a working day plus margin; a call after this much idle time is refused
 LOCAL_NAME = "local user"
 MIN_PASSWORD = 10
@@ -63,8 +68,10 @@ MIN_PASSWORD = 10
 # What each site role may do on its own sites (admin: everything, everywhere; learner: guidance only).
 SITE_ACTIONS: dict[str, frozenset[str]] = {
     "assessor": frozenset({"start_interview", "read_interview", "answer", "read_results", "resolve_conflict",
-                           "record_gate", "mark_seen", "upgrade_assessment"}),
-    "site_staff": frozenset({"start_interview", "read_interview", "answer", "read_results", "record_gate"}),
+                           "record_gate", "mark_seen", "upgrade_assessment", "validate", "edit_findings",
+                           "add_evidence", "edit_plan"}),
+    "site_staff": frozenset({"start_interview", "read_interview", "answer", "read_results", "record_gate",
+                             "add_evidence", "edit_plan"}),
     "learner": frozenset(),
 }
 

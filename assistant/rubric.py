@@ -113,6 +113,7 @@ class SiteProfile(BaseModel):
     # the compliance gate, reported beside the profile and never part of a score (set by the caller: see gate.py)
     gate: list[GateResult] = Field(default_factory=list)
     gate_summary: GateSummary | None = None
+    validated: list[str] = Field(default_factory=list, description="Questions whose answer an assessor validated.")
 
 
 def _show(value: Value) -> str:

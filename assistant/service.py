@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.account_service import UserAdmin, denied
 from assistant.answers import read_answers, read_answers_file
+from assistant.assessor_service import AssessorService, scored_final
 from assistant.auth import AccessDenied, Action, Principal, can
-from assistant.conflicts import Conflict, HeardAnswer, differ, heard_answers, scored_answer, versions_of
+from assistant.conflicts import Conflict, HeardAnswer, differ, heard_answers, versions_of
 from assistant.conflicts import conflicts as find_conflicts
 from assistant.errors import AnswerError, AssistantError, ExtractionError, ProtocolError
 from assistant.interview import InterviewEngine, InterviewState
@@ -275,9 +276,9 @@ class AssessmentService:
     # --- results: every interviewee heard ------------------------------------------------------------------------
     def heard(self, principal: Principal, assessment: int | str) -> dict[str, list[HeardAnswer]]:
         _, assessment_id = self.assessment_access(principal, assessment, "read_results")
-        return self._heard(assessment_id)
+        return self.heard_answers(assessment_id)
 
-    def _heard(self, assessment_id: int) -> dict[str, list[HeardAnswer]]:
+    def heard_answers(self, assessment_id: int) -> dict[str, list[HeardAnswer]]:
         return heard_answers(self.protocol_of(assessment_id), self.store.confirmed_answers(assessment_id))
 
     def protocol_of(self, assessment_id: int) -> Protocol:
@@ -291,7 +292,7 @@ class AssessmentService:
     def conflicts(self, principal: Principal, assessment: int | str) -> list[Conflict]:
         """Questions whose interviewees' confirmed answers differ, with who said what (and any assessor choice)."""
         _, assessment_id = self.assessment_access(principal, assessment, "read_results")
-        return find_conflicts(self.protocol_of(assessment_id), self._heard(assessment_id),
+        return find_conflicts(self.protocol_of(assessment_id), self.heard_answers(assessment_id),
                               self.store.resolutions(assessment_id))  # fmt: skip
 
     def resolve_conflict(self, principal: Principal, assessment: int | str, question_id: str, chosen: int | str,
@@ -305,7 +306,7 @@ class AssessmentService:
             raise AssistantError("Enter your name to resolve a conflict (it goes in the audit log).")
         if not reason:
             raise AssistantError("Give a reason for choosing this answer (it goes in the audit log).")
-        answers = self._heard(assessment_id).get(question_id, [])
+        answers = self.heard_answers(assessment_id).get(question_id, [])
         if not differ(answers):
             raise AssistantError(f"{question_id} has no conflicting answers to resolve.")
         chosen_id = chosen if isinstance(chosen, int) else next(
@@ -321,7 +322,7 @@ class AssessmentService:
                  "values": picked.values, "level": picked.level, "reason": reason}  # fmt: skip
         self.store.resolve_conflict(assessment_id, question_id, picked.interview_id, versions_of(answers), reason,
                                     who, utcnow(), before, after)  # fmt: skip
-        return find_conflicts(self.protocol_of(assessment_id), self._heard(assessment_id),
+        return find_conflicts(self.protocol_of(assessment_id), self.heard_answers(assessment_id),
                               self.store.resolutions(assessment_id))  # fmt: skip
 
     def assessment_profile(self, principal: Principal, assessment: int | str) -> SiteProfile:
@@ -332,17 +333,27 @@ class AssessmentService:
         protocol = self.protocol_of(assessment_id)
         resolutions = self.store.resolutions(assessment_id)
         seen = self.review.seen_records(assessment_id)
-        answers: dict[str, ConfirmedAnswer] = {
-            qid: with_seen(protocol, scored_answer(heard, resolutions.get(qid)).confirmed(), seen.get(qid))
-            for qid, heard in self._heard(assessment_id).items()
-        }
+        validations = self.assessor.workspace.validations(assessment_id)
+        register = self.assessor.workspace.evidence(assessment_id)
+        answers: dict[str, ConfirmedAnswer] = {}
+        validated = []
+        for qid, heard in self.heard_answers(assessment_id).items():
+            answer, final = scored_final(protocol, qid, heard, validations.get(qid), resolutions.get(qid),
+                                         [e for e in register if e["question_id"] == qid])  # fmt: skip
+            answers[qid] = with_seen(protocol, answer, seen.get(qid))
+            validated += [qid] if final else []
         facts = self.store.assessment_facts(assessment_id)
-        profile = score_site(protocol, answers, facts)
+        profile = score_site(protocol, answers, facts).model_copy(update={"validated": validated})
         return with_gate(protocol, profile, self.review.gate_answers(assessment_id), facts, utcnow().date())
 
     @cached_property
     def review(self) -> Review:
         return Review(self.store)
+
+    @cached_property
+    def assessor(self) -> AssessorService:
+        """The assessor's workspace: answers side by side, validation, the evidence register, evidence requests."""
+        return AssessorService(self)
 
     @cached_property
     def reports(self) -> ReportService:

@@ -10,8 +10,9 @@ Schema history:
      ``token`` (an unguessable reference for URLs) and interviews ``owner_id`` (the account that started it). An
      older database gains the columns (``ADDED_COLUMNS``) and every existing row a token.
   4  + seen_records (per assessment and question, the records an assessor has seen: what levels 4-5 of protocol v2
-     need); assessments gain ``gate`` (the compliance-gate answers, never scored). New table and a new nullable
-     column, so an older database is upgraded in place.
+     need); assessments gain ``gate`` (the compliance-gate answers, never scored); + the assessor's tables of
+     ``assistant.store_review_rows`` (evidence_items, validations, finding_edits, plan_items). New tables and a new
+     nullable column, so an older database is upgraded in place.
      Audit events gain ``prev_hash`` (unique) and ``hash``, the HMAC chain of ``assistant.audit_chain``, and
      ``assessment_id`` (the assessment an event is about, for ``qmm audit export``; None for account events). At
      the upgrade, in one transaction, the existing events get their assessment from their content
@@ -369,3 +370,6 @@ def chain_existing(conn: Connection, key: bytes, dialect: str) -> None:
         prev = event_hash(key, event)
         values = {"assessment_id": event["assessment_id"], "prev_hash": event["prev_hash"], "hash": prev}
         conn.execute(update(table).where(table.c.id == row["id"]).values(values))
+
+
+import assistant.store_review_rows  # noqa: E402, F401 - the assessor's tables join Base.metadata before migrate runs
