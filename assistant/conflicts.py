@@ -33,6 +33,7 @@ class HeardAnswer(BaseModel):
     level: int | None = None
     version: int
     at: str
+    text: str = Field(default="", description="What the interviewee wrote for this answer, as saved.")
 
     def confirmed(self) -> ConfirmedAnswer:
         if self.status == "na":
@@ -80,6 +81,7 @@ def heard_answers(protocol: Protocol, rows: list[dict[str, Any]]) -> dict[str, l
         )  # fmt: skip
         if row["status"] != "na":
             structured = StructuredAnswer.model_validate(row["answer"])
+            heard.text = "\n".join(structured.texts)
             heard.values = structured.stated_values()
             heard.spans = {k: v.span for k, v in structured.values.items() if v.span and v.value is not None}
             heard.level = score_question(protocol, question, heard.confirmed()).level

@@ -14,6 +14,7 @@ Built once at start-up (``Settings()``) and passed down; nothing here runs at im
 | QMM_RETRIEVAL_FLOOR | 0.30 | minimum cosine similarity for a passage to count as guidance |
 | QMM_DATABASE_URL | sqlite in data dir | e.g. postgresql+psycopg://user@host/qmm |
 | QMM_AUDIT_KEY_FILE | audit.key in data dir | the audit trail's HMAC key (made on first use, mode 0600); back it up |
+| QMM_PLAN_FOLLOW_UP_MONTHS | 6 | months until an improvement-plan item's follow-up check |
 | QMM_LLM_PROVIDER | none | none, or a langchain provider name (ollama, openai, ...) for optional extraction help |
 | QMM_LLM_MODEL / QMM_LLM_BASE_URL | unset | model name and server address for that provider |
 """
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     )
     audit_key_file: Path | None = Field(
         default=None, description="The audit trail's key file; default audit.key in the data directory."
+    )
+    plan_follow_up_months: int = Field(
+        default=6, ge=1, le=36,
+        description="Months after an improvement-plan item is made that its follow-up check falls due (FDA's is ~6).",
     )
     llm_provider: str = Field(default="none", description="'none' (default) or a langchain chat-model provider.")
     llm_model: str | None = Field(default=None, description="Model name for the LLM provider.")

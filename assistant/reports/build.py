@@ -80,7 +80,7 @@ class Inputs:
     conflicts: set[str] = field(default_factory=set)
     validated: set[str] = field(default_factory=set)
     assessors: list[str] = field(default_factory=list)
-    finding_edits: list[Mapping[str, Any]] = field(default_factory=list)
+    finding_edits: Sequence[Mapping[str, Any]] = field(default_factory=list)
     plan: list[PlanItem] = field(default_factory=list)
     delta: Delta | None = None
 
