@@ -150,8 +150,12 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 # --- sessions and references ---------------------------------------------------------------------------------------
 def new_token() -> str:
-    """An unguessable reference (128 random bits, URL-safe) for sessions, interviews and assessments."""
-    return secrets.token_urlsafe(16)
+    """An unguessable reference (128 random bits, URL-safe) for sessions, interviews and assessments. Never one
+    that starts with '-': on a command line (``qmm report TOKEN``) it would read as an option."""
+    while True:
+        token = secrets.token_urlsafe(16)
+        if not token.startswith("-"):
+            return token
 
 
 def hash_token(token: str) -> str:

@@ -312,3 +312,12 @@ def test_the_first_calls_of_one_login_race_to_one_session(svc: AssessmentService
     assert errors == []
     with svc.store.engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM sessions")).scalar() == 1
+
+
+def test_tokens_never_start_like_a_command_line_option() -> None:
+    from assistant.auth import new_token
+
+    tokens = [new_token() for _ in range(3000)]  # about 1 in 64 would start with '-' by chance
+    assert not any(t.startswith("-") for t in tokens)
+    assert len(set(tokens)) == len(tokens)
+    assert all(len(t) == 22 for t in tokens)
