@@ -400,11 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     from assistant.cli_assessment import add_assessment_parser
     from assistant.cli_audit import add_audit_parser
+    from assistant.cli_report import add_report_parsers
     from assistant.cli_user import add_user_parser
 
     add_user_parser(sub)
     add_assessment_parser(sub)
     add_audit_parser(sub)
+    add_report_parsers(sub)
     return parser
 
 

@@ -64,6 +64,10 @@ class InputLimits:
     # A generated 300-page text PDF reads in 0.7 s here; real manuals with embedded fonts are several times slower,
     # while 12 hostile pages of 60 MB blank content each (a 700 KB file) took 29 s.
     document_seconds: float = 60.0
+    # An assessment export (qmm report --format json): the example mature site with two interviewees is ~1 MB and
+    # ~60,000 values; 50 MB and 3 million values leave room for dozens of interviewees with long histories.
+    export_file_bytes: int = 50_000_000
+    export_values: int = 3_000_000
 
 
 LIMITS = InputLimits()

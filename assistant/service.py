@@ -285,6 +285,11 @@ class AssessmentService:
         """The protocol version an assessment was started on (it is read and scored on it for good)."""
         return self.protocol_for(self.store.assessment(assessment_id)["protocol"])
 
+    def assessment_info(self, principal: Principal, assessment: int | str) -> dict[str, Any]:
+        """The assessment's site, protocol version, status, start date and token."""
+        _, assessment_id = self.assessment_access(principal, assessment, "read_results")
+        return self.store.assessment(assessment_id)
+
     def assessment_protocol(self, principal: Principal, assessment: int | str) -> Protocol:
         _, assessment_id = self.assessment_access(principal, assessment, "read_results")
         return self.protocol_of(assessment_id)

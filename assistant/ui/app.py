@@ -11,6 +11,7 @@ the caller's principal to the service, which checks it. Interviews and assessmen
 """
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from assistant.ui.views import (
     NO_CONFLICTS,
     conflict_choices,
     conflicts_markdown,
+    esc,
     gate_choices,
     gate_markdown,
     gate_shown,
@@ -74,12 +76,9 @@ class ResultsTab:
         self.service, self.access = service, access
 
     def _target(self, principal: Any, interview: str | None, assessment: str | None) -> str:
-        """The assessment's token: the one typed, else the current interview's ('' when neither)."""
-        if assessment and str(assessment).strip():
-            return str(assessment).strip()[:100]
-        if interview and str(interview).strip():
-            return self._call(self.service.assessment_ref, principal, str(interview).strip()[:100])  # type: ignore[no-any-return]
-        return ""
+        from assistant.ui.assessor_tab import assessment_target
+
+        return assessment_target(self.service, principal, interview, assessment)
 
     @staticmethod
     def _call(fn: Any, *args: Any) -> Any:
@@ -188,12 +187,14 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
     import gradio as gr
 
     from assistant.ui.access import LOCAL_BANNER, Access
+    from assistant.ui.assessor_tab import AssessorTab
     from assistant.ui.interview_tab import InterviewTab, service_call
 
     protocol = service.protocol
     access = Access(service, service.local_mode() if local is None else local)
     interview = InterviewTab(service, access)
     results = ResultsTab(service, access)
+    assessor_ui = AssessorTab(service, access)
     choices = [(f"{q.id} · {q.topic}", q.id) for q in protocol.active_questions]
     private: dict[str, Any] = {"api_visibility": "private"}
 
@@ -220,6 +221,20 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                         who: str, request: gr.Request) -> Any:  # fmt: skip
         return results.resolve(interview_ref, assessment_ref, choice, why, who, request)
 
+    def print_header(interview_ref: str | None, assessment_ref: str | None, request: gr.Request) -> str:
+        """The line printed at the top of every page of the Results and Assessor tabs."""
+        try:
+            me = access.principal(request)
+            target = results._target(me, interview_ref, assessment_ref)
+            info = service.assessment_info(me, target) if target else None
+        except (gr.Error, AssistantError):
+            info = None
+        if info is None:
+            return ""
+        today = datetime.now(UTC).date().isoformat()
+        return (f"{esc(info['site'])} · {info['protocol']} · assessment `{info['token']}` begun "
+                f"{info['created_at'][:10]} · printed {today} · our self-assessment rubric, not an FDA rating")
+
     def gate_refresh(interview_ref: str | None, assessment_ref: str | None, request: gr.Request) -> Any:
         return results.gate_controls(interview_ref, assessment_ref, request)
 
@@ -239,6 +254,7 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                       if any(f.evidence_status == "seen" for f in q.fields)]  # fmt: skip
 
     with gr.Blocks(title="QMM Assessment Assistant", analytics_enabled=False) as app:
+        print_head = gr.Markdown(elem_classes="print-head")
         gr.Markdown(
             f"# QMM Assessment Assistant\n{protocol.meta.title} · `{protocol.ref}` · "
             f"{len(protocol.active_questions)} questions in {len(protocol.meta.areas)} practice areas. "
@@ -300,6 +316,9 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                 reason = gr.Textbox(label="Reason (goes in the audit log)", lines=2)
                 resolve_btn = gr.Button("Use this answer", variant="primary", elem_id="resolve")
             traces = gr.Markdown()
+        with gr.Tab("Assessor") as assessor_tab:
+            assessor_refs, assessor_outs = assessor_ui.build(interview.interview_id, [(a.name, a.id) for a in
+                                                                                   protocol.meta.areas], access.local)
         with gr.Tab("Protocol"):
             pick_q = gr.Dropdown(choices=choices, value=choices[0][1], label="Question")
             with gr.Row():
@@ -318,6 +337,8 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
             logout.click(access.log_out, None, None, api_visibility="private").then(
                 None, None, None, js="() => { window.location.assign('logout'); }", api_visibility="private"
             )  # our session row ends, then Gradio's /logout clears its cookie
+        assessor_tab.select(assessor_ui.quiet, assessor_refs, assessor_outs, **private).then(
+            print_header, assessor_refs, print_head, **private)
         result_outputs = [summary, table, radar, traces, conflicts, chosen]
         refs = [interview.interview_id, assessment]
         seen_q.change(seen_load, [*refs, seen_q], seen_text, **private)
@@ -332,6 +353,7 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
             event.then(lambda shown: gr.update(visible=bool(shown) and shown != NO_CONFLICTS), conflicts,
                        resolve_box, **private)  # fmt: skip
             event.then(gate_refresh, refs, [gate_box, *gate_controls], **private)
+            event.then(print_header, refs, print_head, **private)
     return app
 
 

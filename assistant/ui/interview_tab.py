@@ -54,6 +54,18 @@ CSS = """
   font-family: var(--font) !important; word-break: normal !important; overflow-wrap: break-word !important;
   hyphens: auto;
 }
+@media print {  /* Results and Assessor print as a report: no controls, every accordion open, a header on each page */
+  button, input, textarea, select, [role="tablist"], .form, .upload-container, #who, #logout {
+    display: none !important;
+  }
+  details, .accordion, .hidden-accordion { display: block !important; }
+  details > *, .accordion > * { display: block !important; }
+  .print-head { display: block !important; position: fixed; top: 0; left: 0; right: 0; font-size: 9pt;
+                border-bottom: 1px solid #999; background: white; }
+  body { margin-top: 2em; }
+  table { page-break-inside: auto; } tr { page-break-inside: avoid; }
+}
+.print-head { display: none; }
 """  # the answer card reads as text (Gradio's table default is monospace, broken mid-word on a phone)
 
 

@@ -12,6 +12,7 @@ from assistant.guidance import GuidanceAnswer
 from assistant.interview import InterviewState, Phase, label_value
 from assistant.interview.replies import LOW_CONFIDENCE
 from assistant.protocol.models import GateAnswerType, GateItem, Protocol, interviewee_fields
+from assistant.reports.build import PROVISIONAL_AREA_SHARE, PROVISIONAL_COMPLETENESS
 from assistant.retrieval.index import NO_STRONG_GUIDANCE
 from assistant.retrieval.models import Passage
 from assistant.rubric import SiteProfile
@@ -218,6 +219,8 @@ def profile_rows(profile: SiteProfile) -> list[list[str]]:
     for a in profile.areas:
         dist = " ".join(f"L{k}:{v}" for k, v in a.distribution.items() if v)
         score = "-" if a.score is None else f"{a.score:.2f}"
+        if a.score is not None and a.applicable and a.assessed / a.applicable < PROVISIONAL_AREA_SHARE:
+            score += " (provisional)"
         rows.append([a.name, score, a.level_name or "-", f"{a.assessed}/{a.applicable}", str(a.na), dist])
     return rows
 
@@ -225,9 +228,15 @@ def profile_rows(profile: SiteProfile) -> list[list[str]]:
 def profile_summary(profile: SiteProfile) -> str:
     overall = "-" if profile.overall is None else f"{profile.overall:.2f}"
     evidence = "-" if profile.evidence_share is None else f"{profile.evidence_share * 100:.0f}%"
+    scored = sum(q.status == "scored" for q in profile.questions)
+    provisional = profile.overall is not None and profile.completeness < PROVISIONAL_COMPLETENESS
+    note = (f"\n\n**Provisional:** only {profile.completeness * 100:.0f}% of the applicable questions are answered; "
+            f"a score stands from {PROVISIONAL_COMPLETENESS * 100:.0f}%.") if provisional else ""  # fmt: skip
     return (
-        f"**Overall {overall}** · completeness {profile.completeness * 100:.0f}% · answers with evidence {evidence} · "
-        f"{profile.protocol}\n\n*Our self-assessment rubric (our interpretation of QMM), not an FDA rating.*"
+        f"**Overall {overall}{' (provisional)' if provisional else ''}** · completeness "
+        f"{profile.completeness * 100:.0f}% · answers with evidence {evidence} · validated by an assessor "
+        f"{len(profile.validated)} of {scored} · {profile.protocol}{note}\n\n"
+        "*Our self-assessment rubric (our interpretation of QMM), not an FDA rating.*"
     )
 
 

@@ -1,0 +1,113 @@
+"""The Assessor tab in Chromium, as an assessor would use it after two interviews of one site (local mode): answers
+side by side with the conflict first, validation, evidence added and marked seen, a finding given an owner, an
+item put in the improvement plan, and the Word report downloaded and opened.
+
+Set SCREENSHOT_DIR to keep screenshots of the workspace at 1280 and 390 px wide."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.service import AssessmentService
+from assistant.settings import Settings
+from tests.served import Server, free_port
+from tests.test_browser import browser, page  # noqa: F401 - the fixtures
+from tests.test_review import MC01_V2, MC01_V2_FORM, confirm_mc01
+from tests.test_service import LOCAL, POOR, POOR_FORM
+
+pytestmark = pytest.mark.slow
+
+
+def shoot(pg: Any, name: str, element: str | None = None) -> None:
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        target = pg.locator(element).first if element else pg
+        target.screenshot(path=str(Path(folder) / name), **({} if element else {"full_page": True}))
+
+
+@pytest.fixture
+def assessed_server(tmp_path: Path) -> Any:
+    """Two interviewees of one site who disagree on MC-01, then the app served on that data."""
+    data = tmp_path / "data"
+    svc = AssessmentService(Settings(data_dir=data, embeddings="fake", vector_store="memory"))
+    qa = confirm_mc01(svc, svc.start_interview(LOCAL, "Harford tablet plant", "Ann QA", "qa_head"), MC01_V2,
+                      MC01_V2_FORM)  # fmt: skip
+    confirm_mc01(svc, svc.start_interview(LOCAL, "Harford tablet plant", "Bo Head", "site_head"), POOR, POOR_FORM)
+    svc.store.close()
+    srv = Server(data, free_port())
+    srv.start()
+    yield srv, qa.interview_token, qa.assessment_token
+    srv.stop()
+
+
+def test_an_assessor_reviews_validates_adds_evidence_plans_and_downloads(assessed_server: Any, page: Any) -> None:  # noqa: F811
+    from docx import Document
+
+    srv, interview, assessment = assessed_server
+    page.goto(srv.url + f"?interview={interview}")
+    page.get_by_text("Welcome back").first.wait_for()
+    page.get_by_role("tab", name="Assessor").click()
+    review = page.locator("#assessor-review").first
+    review.get_by_text("MC-01 · Quality objectives").first.wait_for()
+    assert "conflict" in review.inner_text()
+    assert "Ann QA" in review.inner_text() and "Bo Head" in review.inner_text()
+    shoot(page, "assessor-1280.png")
+
+    page.get_by_label("Your name (assessor; goes in the audit log)").fill("Asa Assessor")
+    page.get_by_text("Validate an answer").click()
+    page.locator("#validate-question input").first.click()
+    page.get_by_role("option", name="MC-01 · Quality objectives").click()
+    page.locator("#validate-choice input").first.click()
+    page.get_by_role("option", name="Ann QA", exact=False).first.click()
+    page.get_by_label("Reason (goes in the audit log)").fill("The objectives register matches QA's answer")
+    page.locator("#validate").click()
+    page.get_by_text("Validated MC-01").first.wait_for()
+    review.get_by_text("validated by Asa Assessor").first.wait_for()
+
+    page.get_by_text("Evidence register").click()
+    page.locator("#evidence-question input").first.click()
+    page.get_by_role("option", name="MC-01 · Quality objectives").click()
+    page.locator("#evidence-title input, #evidence-title textarea").first.fill("Objectives cascade 2026 <b>bold</b>")
+    page.locator("#add-evidence").click()
+    evidence = page.locator("#evidence-list").first
+    evidence.get_by_text("Objectives cascade 2026").first.wait_for()
+    assert "<b>bold</b>" in evidence.inner_text()  # a typed name is shown as typed, never as markup
+    page.locator("#evidence-item input").first.fill("1")
+    page.locator("#mark-evidence-seen").click()
+    evidence.get_by_text("seen by Asa Assessor").first.wait_for()
+
+    page.get_by_text("Findings", exact=True).click()
+    findings = page.locator("#findings").first
+    findings.get_by_text("Opportunity").first.wait_for()
+    page.locator("#finding-pick input").first.click()
+    page.get_by_role("option").first.click()
+    page.get_by_label("Owner").first.fill("QA head")
+    page.get_by_label("Due (YYYY-MM-DD)").first.fill("2027-03-31")
+    page.locator("#save-finding").click()
+    findings.get_by_text("Owner: QA head").first.wait_for()
+
+    page.get_by_text("Improvement plan").click()
+    page.get_by_label("Goal").fill("Every team has goals traced to the site objectives")
+    page.get_by_label("Measure").fill("Teams with traced goals")
+    page.locator("#save-plan").click()
+    page.locator("#plan").get_by_text("Every team has goals traced").first.wait_for()
+
+    page.locator("#make-report").click()
+    link = page.locator("#report-file a").first
+    link.wait_for()
+    with page.expect_download() as caught:
+        link.click()
+    body = Path(caught.value.path()).read_bytes()
+    doc = Document(io.BytesIO(body))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Harford tablet plant" in text
+    assert "Improvement plan" in text
+    shoot(page, "assessor-done-1280.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "assessor-390.png")
