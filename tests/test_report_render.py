@@ -15,12 +15,17 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.table import Table
+from openpyxl import Workbook as OpenpyxlWorkbook
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image
 
 from assistant.reports.chart import DPI, ROW_IN, WIDTH_IN, area_chart_png
 from assistant.reports.docx import render_docx
 from assistant.reports.format import SECTIONS
 from assistant.reports.model import AssessmentReport
+from assistant.reports.xlsx import SHEETS, render_xlsx
 from tests import report_samples as samples
 
 
@@ -254,3 +259,159 @@ def test_docx_is_the_same_document_for_the_same_report(middling: AssessmentRepor
     assert zipfile.ZipFile(io.BytesIO(render_docx(changed))).read("word/document.xml") != parts[0].read(
         "word/document.xml"
     )
+
+
+# --- XLSX -------------------------------------------------------------------------------------------------------
+
+
+def _xlsx(report: AssessmentReport) -> OpenpyxlWorkbook:
+    return load_workbook(io.BytesIO(render_xlsx(report)))
+
+
+def _rows(sheet: Worksheet) -> list[dict[str, object]]:
+    header = [c.value for c in sheet[1]]
+    return [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+HEADERS = {
+    "Profile": ["Section", "Item", "Value", "Level", "Provisional", "Questions assessed", "Questions applicable"],
+    "Answers": [
+        "Question", "Topic", "Area", "Level", "Question status", "Conflict", "Validated", "Interviewee", "Role",
+        "Answer status", "At", "Field", "Value", "Quote", "Answer text", "Version",
+    ],
+    "Findings": [
+        "ID", "Kind", "Area", "Question", "Title", "Observation", "Gap", "Recommendation", "Effort", "Priority",
+        "Priority reason", "Owner", "Due", "Origin", "Citations",
+    ],
+    "Evidence": [
+        "Question", "Topic", "Record", "Status", "Kind", "SHA-256", "Size (bytes)", "Media type", "Added by", "At",
+    ],
+    "Plan": [
+        "ID", "Finding", "Opportunity", "Goal", "Measure", "Baseline", "Target", "Owner", "Due", "Follow-up", "Status",
+        "Overdue",
+    ],
+    "Gate": ["Item", "Kind", "Answer", "Status", "Message"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(samples.SAMPLES))
+def test_xlsx_sheets_have_a_bold_frozen_filtered_header(name: str) -> None:
+    book = _xlsx(samples.SAMPLES[name]())
+    assert book.sheetnames == list(SHEETS) == list(HEADERS)
+    for sheet in book:
+        assert [c.value for c in sheet[1]] == HEADERS[sheet.title]
+        assert all(c.font.bold for c in sheet[1])
+        assert sheet.freeze_panes == "A2"
+        last = get_column_letter(len(HEADERS[sheet.title]))
+        assert sheet.auto_filter.ref == f"A1:{last}{max(sheet.max_row, 1)}"
+        widths = [sheet.column_dimensions[get_column_letter(i + 1)].width for i in range(sheet.max_column)]
+        assert all(8 <= w <= 66 for w in widths), (sheet.title, widths)
+
+
+def test_xlsx_profile_numbers_are_numbers(middling: AssessmentReport) -> None:
+    profile = _xlsx(middling)["Profile"]
+    rows = {(r[0].value, r[1].value): r for r in profile.iter_rows(min_row=2)}
+    overall = rows["Report", "Overall score"]
+    assert (overall[2].value, overall[3].value, overall[4].value) == (2.77, "Developing", False)
+    assert isinstance(overall[2].value, float)
+    completeness = rows["Report", "Completeness"][2]
+    assert (completeness.value, completeness.number_format) == (0.83, "0%")
+    assert (rows["Report", "Questions scored"][2].value, rows["Report", "Questions scored"][2].number_format) == (
+        10,
+        "General",
+    )
+    assert rows["Report", "Started"][2].value == "2027-01-11"  # dates stay ISO text
+    assert rows["Report", "Compliance gate"][2].value == middling.gate_headline
+    area = rows["Practice area", "Technical Excellence"]
+    assert [c.value for c in area] == ["Practice area", "Technical Excellence", 3.0, "Established", True, 1, 2]
+    assert (area[2].data_type, area[2].number_format) == ("n", "0.00")  # a number shown as 3.00, not the text "3.0"
+    assert (area[5].data_type, area[4].data_type) == ("n", "b")
+    assert len([k for k in rows if k[0] == "Practice area"]) == 5
+
+
+def test_xlsx_answers_have_a_row_per_question_interviewee_and_field(middling: AssessmentReport) -> None:
+    rows = _rows(_xlsx(middling)["Answers"])
+    expected = sum(max(len(a.fields), 1) for q in middling.questions for a in q.answers) + sum(
+        1 for q in middling.questions if not q.answers
+    )
+    assert len(rows) == expected == 26
+    mc01 = [r for r in rows if r["Question"] == "MC-01"]
+    assert [(r["Interviewee"], r["Field"]) for r in mc01][2:4] == [
+        ("Anna Keller", "Cascaded to"),
+        ("Ravi Menon", "Written quality objectives"),
+    ]
+    assert (mc01[4]["Value"], mc01[4]["Quote"], mc01[4]["Level"]) == (
+        "Every month",
+        "monthly at the quality council",
+        3,
+    )
+    assert type(mc01[4]["Level"]) is int
+    assert (mc01[0]["Conflict"], mc01[0]["At"], mc01[0]["Area"]) == (
+        True,
+        "2027-01-12T09:40:00+00:00",
+        "Management Commitment to Quality",
+    )
+    not_assessed = next(r for r in rows if r["Question"] == "TE-03")
+    assert (not_assessed["Question status"], not_assessed["Level"], not_assessed["Interviewee"]) == (
+        "Not assessed",
+        None,
+        None,
+    )
+
+
+def test_xlsx_findings_evidence_plan_and_gate(middling: AssessmentReport) -> None:
+    book = _xlsx(middling)
+    findings = _rows(book["Findings"])
+    assert [f["ID"] for f in findings] == [f.id for f in middling.findings]
+    assert (findings[3]["Effort"], findings[3]["Priority"], findings[3]["Area"]) == (
+        "A year or more",
+        "Medium",
+        "Business Continuity",
+    )
+    assert str(findings[3]["Citations"]).count("\n") == 1  # two citations, one a line
+    evidence = _rows(book["Evidence"])
+    upload = next(e for e in evidence if e["Kind"] == "Uploaded file")
+    assert (upload["SHA-256"], upload["Size (bytes)"], upload["Status"]) == (samples.SHA, 48213, "Seen by an assessor")
+    plan = _rows(book["Plan"])
+    assert [(p["ID"], p["Overdue"], p["Due"]) for p in plan] == [
+        ("P-1", True, "2027-01-31"),
+        ("P-2", False, "2027-06-30"),
+    ]
+    gate = _rows(book["Gate"])
+    assert [g["Status"] for g in gate] == ["Passes", "Does not pass", "Not answered"]
+
+
+def test_xlsx_never_writes_a_formula(hostile: AssessmentReport) -> None:
+    data = render_xlsx(hostile)
+    book = load_workbook(io.BytesIO(data))
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for name in archive.namelist():
+        if name.startswith("xl/worksheets/"):
+            assert b"<f>" not in archive.read(name), name
+    formula_like = [c for c in cells if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    assert {c.value for c in formula_like} >= {samples.HYPERLINK, samples.ARITH, "@SUM(A1:A9)", "@risk"}
+    assert all(c.data_type == "s" and c.quotePrefix for c in formula_like)
+    answers = _rows(book["Answers"])
+    assert answers[0]["Value"] == samples.HYPERLINK
+    assert answers[0]["Quote"] == samples.LONG_QUOTE  # 5,000 characters, whole
+    assert answers[0]["Interviewee"] == f"{samples.SCRIPT} bell null escape form feed"  # controls dropped
+    assert answers[1]["Quote"] == samples.EMOJI
+
+
+def test_xlsx_caps_a_cell_at_excels_limit() -> None:
+    report = samples.middling()
+    report.findings[0].observation = "x" * 40_000
+    observation = _rows(_xlsx(report)["Findings"])[0]["Observation"]
+    assert isinstance(observation, str)
+    assert len(observation) == 32_767
+    assert observation.endswith("…")
+
+
+def test_xlsx_is_the_same_bytes_for_the_same_report(middling: AssessmentReport) -> None:
+    first = render_xlsx(middling)
+    assert render_xlsx(samples.middling()) == first
+    other = middling.model_copy(update={"overall": 2.5})
+    assert render_xlsx(other) != first
+    assert load_workbook(io.BytesIO(first)).properties.created == datetime(2027, 2, 3)
