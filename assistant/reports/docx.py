@@ -131,7 +131,7 @@ def _citations(document: Document, finding: Finding) -> None:
 
 def _strength(document: Document, finding: Finding) -> None:
     layout.heading(document, finding.title, 4)
-    layout.paragraph(document, finding.observation, keep=bool(finding.citations))
+    layout.paragraph(document, finding.observation)
     _citations(document, finding)
 
 
