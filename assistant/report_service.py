@@ -33,7 +33,7 @@ from assistant.store_transfer import export_assessment, import_assessment
 if TYPE_CHECKING:
     from assistant.service import AssessmentService
 
-FILE_WHO = "answers file"
+FILE_WHO = ""  # an answers file names nobody
 FINDING_KEYS = {"title", "observation", "gap", "recommendation", "effort", "priority", "owner", "due"}
 PLAN_KEYS = {"finding_id", "opportunity", "goal", "measure", "baseline", "target", "owner", "due", "follow_up",
              "status"}  # fmt: skip

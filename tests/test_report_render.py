@@ -124,7 +124,7 @@ def test_docx_sections_are_heading_1_in_order(middling: AssessmentReport) -> Non
     assert [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Title"] == [middling.title]
     assert _headings(document, 2)[:5] == [a.name for a in middling.areas]  # one per practice area
     assert "MC-01 Quality objectives" in _headings(document, 3)  # one per question in the appendix
-    assert _headings(document, 4)[:2] == ["Management review looks ahead", "Cascade the quality objectives to teams"]
+    assert _headings(document, 4)[:2] == ["Management review looks ahead", "MC-01 Quality objectives: toward level 4"]
 
 
 def test_docx_without_a_previous_assessment_has_no_change_section() -> None:
@@ -190,8 +190,9 @@ def test_docx_areas_show_findings_with_citations(middling: AssessmentReport) -> 
         "1 of 2 applicable questions assessed; provisional",
         "Give each shift team one goal traced to a site objective, shown on the tier board.",
         "Objectives cascaded to teams (L4).",
-        "High (A level-4 criterion in the lowest-scoring area's most-cited question.)",
-        "Months.  Owner: Anna Keller, due 2027-06-30.",
+        "High priority: ",
+        "Effort: Months. Owner: Anna Keller, due 2027-06-30. Priority: A level-4 criterion in the lowest-scoring "
+        "area's most-cited question.",
         "Root causes of drug shortages (FDA Drug Shortages: Root Causes and Potential Solutions (2019))",
         "No strength is recorded for this area.",
     ):

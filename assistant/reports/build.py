@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.interview import label_value
 from assistant.protocol.models import Protocol
-from assistant.reports.findings import apply_edits, draft_findings, template_narrative
+from assistant.reports.findings import PRIORITY_RULE, apply_edits, draft_findings, template_narrative
 from assistant.reports.model import (
     AreaReport,
     AssessmentReport,
@@ -143,7 +143,7 @@ def build_report(protocol: Protocol, profile: SiteProfile, inputs: Inputs,
     scored = [q for q in profile.questions if q.status == "scored"]
     overall_level = protocol.level_text(protocol.meta.areas[0].id, int(profile.overall)).name if profile.overall \
         else None  # fmt: skip
-    summary = _summary(profile, areas, findings, inputs, provisional)
+    summary = [*_summary(profile, areas, findings, inputs, provisional), PRIORITY_RULE]
     gate = profile.gate_summary
     people = sorted({(s.who, _role_label(protocol, s.role)) for s in inputs.said if s.status != "file"})
     return AssessmentReport(

@@ -136,19 +136,30 @@ def _strength(document: Document, finding: Finding) -> None:
 
 
 def _opportunity(document: Document, finding: Finding) -> None:
-    layout.heading(document, finding.title, 4)
-    layout.paragraph(document, finding.observation, bold_lead="Observation: ")
-    if finding.gap:
-        layout.paragraph(document, finding.gap, bold_lead="Gap: ")
+    """One unmet criterion: the gap as its lead, then what the answers say, what to do, and who and when."""
+    layout.paragraph(document, clean(finding.gap or finding.title), bold_lead=f"{label(PRIORITY, finding.priority)} "
+                     "priority: ")  # fmt: skip
+    layout.paragraph(document, finding.observation, bold_lead="The answers say: ", style=layout.SMALL)
     if finding.recommendation:
-        layout.paragraph(document, finding.recommendation, bold_lead="Recommendation: ")
-    priority = label(PRIORITY, finding.priority) + (
-        f" ({clean(finding.priority_reason)})" if finding.priority_reason else ""
-    )
+        layout.paragraph(document, clean(finding.recommendation), bold_lead="Recommendation: ")
     owner = (clean(finding.owner) or "not assigned") + (f", due {when_text(finding.due)}" if finding.due else "")
-    layout.paragraph(document, priority, bold_lead="Priority: ")
-    layout.paragraph(document, f"{effort_text(finding.effort)}.  Owner: {owner}.", bold_lead="Effort: ")
-    _citations(document, finding)
+    reason = f" Priority: {clean(finding.priority_reason).rstrip('.')}." if finding.priority_reason else ""
+    layout.paragraph(document, f"Effort: {effort_text(finding.effort)}. Owner: {owner}.{reason}", style=layout.SMALL)
+
+
+def _opportunities(document: Document, report: AssessmentReport, findings: list[Finding]) -> None:
+    """Grouped by question: a heading per question, its unmet criteria, then its guidance sources once."""
+    topics = {q.question_id: (q.topic, q.next_level) for q in report.questions}
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.question_id or finding.id, []).append(finding)
+    for key, group in groups.items():
+        topic, level = topics.get(key, (None, None))
+        head = f"{key} {topic}: toward level {level}" if topic else group[0].title
+        layout.heading(document, head, 4)
+        for finding in group:
+            _opportunity(document, finding)
+        _citations(document, group[0])
 
 
 def _areas(document: Document, report: AssessmentReport) -> None:
@@ -169,8 +180,7 @@ def _areas(document: Document, report: AssessmentReport) -> None:
         layout.heading(document, "Opportunities for improvement", 3)
         if not opportunities:
             layout.paragraph(document, "No opportunity for improvement is recorded for this area.")
-        for finding in opportunities:
-            _opportunity(document, finding)
+        _opportunities(document, report, opportunities)
 
 
 def _findings(document: Document, report: AssessmentReport, width: float) -> None:

@@ -23,6 +23,9 @@ from assistant.protocol.models import Criterion, Protocol, Question
 from assistant.reports.model import Citation, Finding, Priority
 from assistant.rubric import CriterionResult, QuestionScore, SiteProfile
 
+PRIORITY_RULE = ("Priority rule (ours): points for the gap (a question at level 1: 3, level 2: 2, level 3: 1, "
+                 "level 4: 0), +1 when the practice area scores below 2.5, +1 for supply or product impact (Business "
+                 "Continuity, Advanced PQS, Technical Excellence); 3 points or more is high, 2 medium, fewer low.")
 IMPACT = {"business_continuity": "supply impact", "advanced_pqs": "product quality impact",
           "technical_excellence": "product quality impact"}  # fmt: skip
 MAX_CITATIONS = 3
@@ -41,6 +44,12 @@ def _quote(text: str | None) -> str:
     return f"\u201c{text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1] + '…'}\u201d"
 
 
+def _title(question: Question, level: int, gap: str, limit: int = 110) -> str:
+    """'MC-01 Quality objectives, level 4: Objectives reach teams' (cut to ``limit`` characters)."""
+    text = f"{question.id} {question.topic}, level {level}: {gap.rstrip('.')}"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def said_about(question: Question, field_id: str, answers: Sequence[Mapping[str, Any]]) -> str:
     """What the answers say about one field: "Ann Lee (Head of QA): Every quarter ("every quarter")"; or that no
     answer states it."""
@@ -50,7 +59,8 @@ def said_about(question: Question, field_id: str, answers: Sequence[Mapping[str,
         value = (a.get("values") or {}).get(field_id)
         shown = "not stated" if value is None or field is None else label_value(field, value)
         quote = _quote((a.get("spans") or {}).get(field_id))
-        parts.append(f"{a.get('who', 'The answer')}: {shown}" + (f" ({quote})" if quote else ""))
+        who = a.get("who")
+        parts.append((f"{who}: " if who else "") + shown + (f" ({quote})" if quote else ""))
     label = field.label if field else field_id
     return f"{label}: " + ("; ".join(parts) if parts else "no answer yet")
 
@@ -70,7 +80,7 @@ def priority(question: QuestionScore, area_score: float | None) -> tuple[Priorit
         points += 1
         why.append(f"{impact} (+1)")
     grade: Priority = "high" if points >= 3 else "medium" if points == 2 else "low"
-    return grade, f"{grade}: " + ", ".join(why) + f" = {points} (3+ high, 2 medium, less low)"
+    return grade, ", ".join(why) + f" = {points} point(s)"
 
 
 def _met(results: Sequence[CriterionResult], level: int) -> list[CriterionResult]:
@@ -99,7 +109,7 @@ def draft_findings(
         said = answers.get(question.id, [])
         if score.level >= 4 or (score.level == 3 and best[score.area] == 3):
             met = _met(score.trace, score.level)
-            lines = "; ".join((r.why or r.describe()).rstrip(".") for r in met)
+            lines = ". ".join((r.why or r.describe()).rstrip(".") for r in met)
             quotes = " ".join(q for q in (_quote(r.span) for r in met) if q)
             out.append(Finding(
                 id=f"F-{question.id}-S", kind="strength", area=question.area, question_id=question.id,
@@ -119,7 +129,7 @@ def draft_findings(
             out.append(Finding(
                 id=key if seen[key] == 1 else f"{key}-{seen[key]}", kind="opportunity", area=question.area,
                 question_id=question.id,
-                title=f"{question.id} {question.topic}: toward level {result.level}",
+                title=_title(question, result.level, result.why or result.describe()),
                 observation=said_about(question, result.field, said),
                 gap=result.why or result.describe(),
                 recommendation=crit.recommendation, effort=crit.effort,

@@ -171,19 +171,22 @@ class AssessorTab:
     def download(self, interview: str | None, assessment: str | None, fmt: str, request: gr.Request) -> str:
         import json
 
+        from assistant.reports.render import FORMATS as KNOWN
         from assistant.reports.render import render
 
         me, target = self._target(request, interview, assessment)
+        if fmt not in KNOWN:
+            raise gr.Error("Pick a report format.", print_exception=False)
         if fmt == "json":
             data = json.dumps(service_call(self.service.reports.export, me, target), indent=2,
                               ensure_ascii=False).encode("utf-8")  # fmt: skip
             site = service_call(self.service.reports.for_assessment, me, target).site
         else:
             report = service_call(self.service.reports.for_assessment, me, target)
-            data, site = render(report, fmt), report.site
+            data, site = render(report, fmt), report.site  # fmt was checked against the known formats above
         safe = re.sub(r"[^A-Za-z0-9]+", "-", site).strip("-")[:60] or "site"  # a user's text, never a path
         folder = Path(tempfile.mkdtemp(prefix="qmm-report-"))
-        path = folder / f"QMM-report-{safe}.{fmt if fmt in ('docx', 'xlsx', 'md', 'json') else 'txt'}"
+        path = folder / f"QMM-report-{safe}{KNOWN[fmt].suffix}"
         path.write_bytes(data)
         return str(path)
 
