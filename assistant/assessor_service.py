@@ -131,20 +131,22 @@ class AssessorService:
             if not answers and not items:
                 continue
             history = self.svc.store.answer_history(aid, question.id)
+            roles = {r.id: r.label for r in protocol.meta.roles}
             out.append(QuestionView(
                 question_id=question.id, topic=question.topic, area=question.area, conflict=differ(answers),
                 validated=validation_holds(answers, validations.get(question.id)),
-                answers=[self._view(question, a, history) for a in answers], evidence=items,
+                answers=[self._view(question, a, history, roles.get(a.role, a.role)) for a in answers],
+                evidence=items,
             ))  # fmt: skip
         return sorted(out, key=lambda q: not q.conflict)  # stable: conflicts first, then protocol order
 
     @staticmethod
-    def _view(question: Question, a: HeardAnswer, history: list[dict[str, Any]]) -> AnswerView:
+    def _view(question: Question, a: HeardAnswer, history: list[dict[str, Any]], role: str) -> AnswerView:
         fields = [(f.label, "not stated" if a.values.get(f.id) is None else label_value(f, a.values[f.id]),
                    a.spans.get(f.id, "")) for f in interviewee_fields(question)]  # fmt: skip
         mine = [{"version": h["version"], "status": h["status"], "who": h["who"], "at": h["at"]}
                 for h in history if h["interview_id"] == a.interview_id]  # fmt: skip
-        return AnswerView(interview=a.interview_token, interviewee=a.interviewee, role=a.role, status=a.status,
+        return AnswerView(interview=a.interview_token, interviewee=a.interviewee, role=role, status=a.status,
                           level=a.level, fields=fields, na_justification=a.na_justification, version=a.version,
                           at=a.at, history=mine)  # fmt: skip
 

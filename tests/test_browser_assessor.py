@@ -93,11 +93,12 @@ def test_an_assessor_reviews_validates_adds_evidence_plans_and_downloads(assesse
     page.locator("#save-finding").click()
     findings.get_by_text("Owner: QA head").first.wait_for()
 
-    page.get_by_text("Improvement plan").click()
+    page.get_by_role("button", name="Improvement plan").click()
     page.get_by_label("Goal").fill("Every team has goals traced to the site objectives")
     page.get_by_label("Measure").fill("Teams with traced goals")
     page.locator("#save-plan").click()
-    page.locator("#plan").get_by_text("Every team has goals traced").first.wait_for()
+    page.get_by_text("Plan item P-1 saved").first.wait_for()
+    assert "Every team has goals traced" in page.locator("#plan").first.inner_text()
 
     page.locator("#make-report").click()
     link = page.locator("#report-file a").first

@@ -26,21 +26,23 @@ def review_markdown(views: list[QuestionView]) -> str:
         if v.validated:
             flags.append(f"validated by {cell(v.validated['who'])} ({cell(v.validated['reason'])})")
         head = f"#### {v.question_id} · {cell(v.topic)}" + (f" — {'; '.join(flags)}" if flags else "")
-        names = [f"{cell(a.interviewee)} ({cell(a.role)}), {a.status}, L{a.level or '-'}, v{a.version}, "
-                 f"{cell(a.at[:16])}" for a in v.answers]  # fmt: skip
-        rows = ["| field | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        names = [f"{cell(a.interviewee)} · L{a.level or '-'}" for a in v.answers]
+        rows = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
         labels = [label for label, _, _ in v.answers[0].fields] if v.answers else []
         for i, label in enumerate(labels):
             values = []
             for a in v.answers:
                 _, value, quote = a.fields[i] if i < len(a.fields) else ("", "", "")
-                values.append(cell(value) + (f" “{cell(quote)}”" if quote else ""))
+                same = quote.strip(' "“”%').lower() == value.strip(' %').lower()  # a typed value quotes itself
+                values.append(cell(value) + (f" “{cell(quote)}”" if quote and not same else ""))
             rows.append(f"| {cell(label)} | " + " | ".join(values) + " |")
         for a in v.answers:
             if a.na_justification:
                 rows.append(f"| N/A ({cell(a.interviewee)}) | {cell(a.na_justification)} |" + " |" * (len(names) - 1))
+        who = "".join(f"\n- {cell(a.interviewee)}: {cell(a.role)}, {a.status}, version {a.version}, "
+                      f"{cell(a.at[:16].replace('T', ' '))}" for a in v.answers)  # fmt: skip
         evidence = "".join(f"\n- [{e['id']}] {cell(e['title'])} · {e['status']} · {e['kind']}" for e in v.evidence)
-        blocks.append("\n".join([head, "", *rows]) + (f"\n\n*Evidence:*{evidence}" if evidence else ""))
+        blocks.append("\n".join([head, "", *rows]) + f"\n{who}" + (f"\n\n*Evidence:*{evidence}" if evidence else ""))
     return "\n\n".join(blocks)
 
 

@@ -50,7 +50,8 @@ COMMAND_BUTTONS = [
     ("Resume", "resume"),
 ]
 CSS = """
-#card td, #card th, #card td *, #card th *, #card .body-cell, #card .body-cell * {
+#card td, #card th, #card td *, #card th *, #card .body-cell, #card .body-cell *, #assessor-review td,
+#assessor-review th, #plan td, #plan td * {
   font-family: var(--font) !important; word-break: normal !important; overflow-wrap: break-word !important;
   hyphens: auto;
 }
