@@ -50,6 +50,7 @@ WHAT = {
     "edit_findings": "edit findings (assessors only)",
     "add_evidence": "add evidence",
     "edit_plan": "edit the improvement plan",
+    "finalise": "finalise or reopen assessments (assessors only)",
     "manage_users": "manage users (admins only)",
 }
 

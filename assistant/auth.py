@@ -17,6 +17,7 @@ Roles are granted per site as (site, role) pairs; ``admin`` is a flag on the use
 | edit_findings      | yes   | yes             | no                | no      | yes               |
 | add_evidence       | yes   | yes             | yes               | no      | yes               |
 | edit_plan          | yes   | yes             | yes               | no      | yes               |
+| finalise           | yes   | yes             | no                | no      | yes               |
 | manage_users       | yes   | no              | no                | no      | yes (no users yet) |
 
 "own interviews": an account answers only in interviews it started (an admin in any). ``can`` is the table; the
@@ -60,7 +61,7 @@ Role = Literal["admin", "assessor", "site_staff", "learner"]
 ROLES: tuple[str, ...] = get_args(Role)
 Action = Literal["guidance", "start_interview", "read_interview", "answer", "read_results", "resolve_conflict",
                  "record_gate", "mark_seen", "upgrade_assessment", "validate", "edit_findings", "add_evidence",
-                 "edit_plan", "manage_users"]  # fmt: skip
+                 "edit_plan", "finalise", "manage_users"]  # fmt: skip
 SESSION_IDLE = timedelta(hours=12)  # a working day plus margin; a call after this much idle time is refused
 LOCAL_NAME = "local user"
 MIN_PASSWORD = 10
@@ -69,7 +70,7 @@ MIN_PASSWORD = 10
 SITE_ACTIONS: dict[str, frozenset[str]] = {
     "assessor": frozenset({"start_interview", "read_interview", "answer", "read_results", "resolve_conflict",
                            "record_gate", "mark_seen", "upgrade_assessment", "validate", "edit_findings",
-                           "add_evidence", "edit_plan"}),
+                           "add_evidence", "edit_plan", "finalise"}),
     "site_staff": frozenset({"start_interview", "read_interview", "answer", "read_results", "record_gate",
                              "add_evidence", "edit_plan"}),
     "learner": frozenset(),

@@ -1,4 +1,4 @@
-"""``qmm assessment``: assessments from the command line (list, upgrade to a newer protocol version).
+"""``qmm assessment``: assessments from the command line (list, finalise, reopen, upgrade to a newer version).
 
 Whoever can run this owns the database file, so it acts as the operator (``Principal.operator()``).
 """
@@ -36,6 +36,11 @@ def cmd_assessment(args: argparse.Namespace, settings: Settings) -> int:
         if not rows:
             print("no assessments yet")
         return 0
+    if args.assessment_command in ("finalise", "reopen"):
+        reopen = args.assessment_command == "reopen"
+        reviews.finalise(me, _ref(args.ref), args.reason or "", args.who, reopen=reopen)
+        print(f"assessment {args.ref} is {'open again' if reopen else 'finalised (locked)'}")
+        return 0
     report = reviews.upgrade_assessment(me, _ref(args.ref), args.to)
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False))
@@ -54,10 +59,17 @@ def cmd_assessment(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_assessment_parser(sub: Any) -> None:
-    parser = sub.add_parser("assessment", help="assessments: list, upgrade to a newer protocol version")
+    parser = sub.add_parser("assessment", help="assessments: list, finalise, reopen, upgrade to a newer protocol")
     asub = parser.add_subparsers(dest="assessment_command", required=True)
     listing = asub.add_parser("list", help="every assessment: number, token, protocol, status, site")
     listing.add_argument("--json", action="store_true")
+    for verb, what in (("finalise", "lock an assessment: no answer, evidence, finding or plan changes; a new "
+                                    "interview at the site starts a new assessment"),
+                       ("reopen", "unlock a finalised assessment (a reason is required)")):  # fmt: skip
+        cmd = asub.add_parser(verb, help=what)
+        cmd.add_argument("ref", help="the assessment's number or token")
+        cmd.add_argument("--who", required=True, help="the assessor's name, for the audit log")
+        cmd.add_argument("--reason", required=verb == "reopen", help="why (goes in the audit log)")
     upgrade = asub.add_parser(
         "upgrade", help="a new assessment of the same site on a newer protocol version, with the answers that carry "
         "over marked 'please reconfirm' (the old assessment is unchanged)")  # fmt: skip

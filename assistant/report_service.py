@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answers import read_answers, read_answers_file
-from assistant.auth import Principal
+from assistant.auth import AccessDenied, Principal
 from assistant.errors import AssistantError
 from assistant.interview import InterviewState
 from assistant.interview_service import utcnow
@@ -252,7 +252,7 @@ class ReportService:
         Returns the new assessment's token."""
         current = self.svc.users.current(principal, utcnow())
         if not current.admin:
-            raise AssistantError("Only an admin (or the operator at the command line) may import an assessment.")
+            raise AccessDenied("Only an admin (or the operator at the command line) may import an assessment.")
         body = data.get("assessment", data) if isinstance(data, dict) else None
         if not isinstance(body, dict) or body.get("format") != EXPORT_FORMAT:
             raise AssistantError("Not an assessment export (a JSON file from qmm report --format json).")

@@ -43,6 +43,22 @@ class ReviewService:
         current = self.svc.users.current(principal, utcnow())
         return self.svc.review.list_assessments(current.sites("read_results"))
 
+    def finalise(self, principal: Principal, assessment: int | str, reason: str = "", who: str = "",
+                 reopen: bool = False) -> None:  # fmt: skip
+        """Finalise an assessment (locked: no answer, evidence, finding or plan changes), or reopen it, which needs a
+        reason; both assessors only and audited. A new interview at the site then starts a new assessment."""
+        current, aid = self.svc.assessment_access(principal, assessment, "finalise")
+        reason = " ".join(reason.split())[:2000]
+        if reopen and not reason:
+            raise AssistantError("Give a reason for reopening the assessment (it goes in the audit log).")
+        who = self.svc.who_for(current, " ".join(who.split())[:200])
+        if not current.is_account and who == current.name:
+            raise AssistantError("Enter your name (it goes in the audit log).")
+        status = self.svc.store.assessment(aid)["status"]
+        if (status == "final") != reopen:
+            raise AssistantError("The assessment is already " + ("open." if reopen else "finalised."))
+        self.svc.review.set_status(aid, "open" if reopen else "final", reason, who, utcnow())
+
     def upgrade_assessment(self, principal: Principal, assessment: int | str, to_version: int) -> UpgradeReport:
         """A new assessment of the same site on a newer protocol version, carrying the confirmed answers whose
         fields keep their meaning (the version's mapping file) as drafts "carried over: please reconfirm", one

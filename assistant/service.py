@@ -47,6 +47,15 @@ if TYPE_CHECKING:
     from assistant.retrieval.embeddings import Embedder
     from assistant.retrieval.index import GuidanceIndex
 
+# Calls that change an assessment: refused once it is finalised.
+WRITES: frozenset[str] = frozenset({"answer", "resolve_conflict", "record_gate", "mark_seen", "validate",
+                                    "edit_findings", "add_evidence", "edit_plan"})  # fmt: skip
+
+
+class AssessmentLocked(AssistantError):
+    """The assessment is finalised; reopening it needs an assessor and a reason."""
+
+
 __all__ = ["MAX_MESSAGE_CHARS", "AccessDenied", "AssessmentService", "Principal", "Turn"]
 
 
@@ -210,11 +219,23 @@ class AssessmentService:
         current = self.check(principal, action, row["site"])
         if action == "answer" and current.is_account and not current.admin and row["owner_id"] != current.user_id:
             raise AccessDenied("Only the person who started this interview can answer in it; you can read it.")
+        if action in WRITES:
+            self._unlocked(row["assessment_id"])
         return current, row
 
     def assessment_access(self, principal: Principal, ref: int | str, action: Action) -> tuple[Principal, int]:
+        """The caller as it may ``action`` on the assessment's site, and the assessment's id; a write to a
+        finalised assessment is refused (``AssessmentLocked``)."""
         row = self.store.assessment(ref)
-        return self.check(principal, action, row["site"]), int(row["id"])
+        current = self.check(principal, action, row["site"])
+        if action in WRITES:
+            self._unlocked(int(row["id"]))
+        return current, int(row["id"])
+
+    def _unlocked(self, assessment_id: int) -> None:
+        if self.store.assessment(assessment_id)["status"] == "final":
+            raise AssessmentLocked("This assessment is finalised, so it is locked: nothing was changed. An assessor "
+                                   "can reopen it, with a reason (qmm assessment reopen).")  # fmt: skip
 
     @staticmethod
     def who_for(principal: Principal, fallback: str) -> str:

@@ -96,6 +96,29 @@ class Review:
         return self.store.write(work)
 
 
+    def set_status(self, assessment_id: int, status: str, reason: str, who: str, now: datetime) -> None:
+        """Finalise (``final``) or reopen (``open``) an assessment; audited with the reason. Reopening is refused
+        while the site has another open assessment on the same protocol."""
+
+        def work(s: Session) -> None:
+            a = s.get(AssessmentRow, assessment_id)
+            if a is None:
+                raise StoreError(f"There is no assessment {assessment_id}.")
+            if status == "open":
+                other = s.scalar(select(AssessmentRow).where(AssessmentRow.site_id == a.site_id,
+                                                             AssessmentRow.protocol == a.protocol,
+                                                             AssessmentRow.status == "open",
+                                                             AssessmentRow.id != a.id))  # fmt: skip
+                if other is not None:
+                    raise StoreError(f"The site has another open {a.protocol} assessment ({other.token}); finalise it "
+                                     "before reopening this one.")  # fmt: skip
+            before = {"status": a.status}
+            a.status = status
+            s.add(audit(now, who, "finalise" if status == "final" else "reopen", "assessment", str(a.id), before,
+                        {"status": status, "reason": reason}, a.protocol, a.id))  # fmt: skip
+
+        self.store.write(work)
+
     def gate_answers(self, assessment_id: int) -> dict[str, str]:
         with self.store.session() as s:
             a = s.get(AssessmentRow, assessment_id)

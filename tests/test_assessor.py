@@ -173,3 +173,100 @@ def test_who_may_do_what(assessed: tuple[AssessmentService, str, dict[str, str]]
                  lambda: svc.reports.import_(staff, {})):  # fmt: skip
         with pytest.raises((AccessDenied, AssistantError)):
             call()
+
+
+def test_a_finalised_assessment_is_locked_and_the_next_one_shows_the_change(
+    assessed: tuple[AssessmentService, str, dict[str, str]],
+) -> None:
+    from assistant.service import AssessmentLocked
+
+    svc, ref, tokens = assessed
+    svc.reports.save_plan_item(LOCAL, ref, {"opportunity": "Team goals", "goal": "Teams have goals",
+                                            "measure": "Teams with goals"})  # fmt: skip
+    with pytest.raises(AssistantError, match="Enter your name"):
+        svc.reviews.finalise(LOCAL, ref)
+    svc.reviews.finalise(LOCAL, ref, "Assessment complete", who=WHO)
+    qa = svc.resume_interview(LOCAL, tokens["qa"])
+    for write in (lambda: svc.turn(LOCAL, qa.state, "back"),
+                  lambda: svc.assessor.add_record(LOCAL, ref, "MC-01", "Late record"),
+                  lambda: svc.reports.save_plan_item(LOCAL, ref, {"opportunity": "x", "goal": "y", "measure": "z"}),
+                  lambda: svc.reviews.set_gate(LOCAL, ref, {"us_commercial_product": "yes"})):  # fmt: skip
+        with pytest.raises(AssessmentLocked, match="finalised"):
+            write()
+    assert svc.assessment_profile(LOCAL, ref).questions  # still readable
+    with pytest.raises(AssistantError, match="Give a reason"):
+        svc.reviews.finalise(LOCAL, ref, who=WHO, reopen=True)
+
+    # a year on: a new interview at the site starts a new assessment, whose report shows the change
+    again = confirm_mc01(svc, svc.start_interview(LOCAL, "Harford", "Ann QA", "qa_head"), MC01_V2, MC01_V2_FORM)
+    assert again.assessment_token != ref
+    delta = svc.reports.for_assessment(LOCAL, again.assessment_token).delta
+    assert delta is not None
+    assert (delta.previous, delta.comparable) == (ref, True)
+    assert (delta.overall_before, delta.overall_after) == (2.0, 3.0)  # MC-01 was scored on the lower answer
+    assert [(q.question_id, q.before, q.after) for q in delta.questions] == [("MC-01", 2, 3)]
+    assert [p.goal for p in delta.plan] == ["Teams have goals"]
+    with pytest.raises(AssistantError, match="another open"):
+        svc.reviews.finalise(LOCAL, ref, "a late record", who=WHO, reopen=True)
+    svc.reviews.finalise(LOCAL, again.assessment_token, "done", who=WHO)
+    svc.reviews.finalise(LOCAL, ref, "a late record arrived", who=WHO, reopen=True)
+    svc.assessor.add_record(LOCAL, ref, "MC-01", "Late record")
+    actions = [e["action"] for e in svc.store.audit() if e["action"] in ("finalise", "reopen")]
+    assert actions == ["finalise", "finalise", "reopen"]
+    assert svc.audit_trail.verify().ok
+
+
+def test_the_reports_of_a_scripted_assessment_open_in_word_and_excel(
+    assessed: tuple[AssessmentService, str, dict[str, str]],
+) -> None:
+    import io
+
+    import openpyxl
+    from docx import Document
+
+    from assistant.reports.render import render
+
+    svc, ref, tokens = assessed
+    svc.resolve_conflict(LOCAL, ref, "MC-01", tokens["qa"], "QA's register matches", who=WHO)
+    svc.reports.save_plan_item(LOCAL, ref, {"opportunity": "Team goals", "goal": "Teams have goals",
+                                            "measure": "Teams with goals", "due": "2027-06-30"})  # fmt: skip
+    report = svc.reports.for_assessment(LOCAL, ref)
+    doc = Document(io.BytesIO(render(report, "docx")))
+    headings = [p.text for p in doc.paragraphs if p.style is not None and p.style.name == "Heading 1"]
+    assert headings[:3] == ["Executive summary", "Compliance gate", "Practice-area scores"]
+    assert "Improvement plan" in headings
+    assert len(doc.inline_shapes) == 1  # the area chart
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Harford" in text
+    assert "MC-01 Quality objectives: toward level 4" in text
+    assert any("Teams have goals" in c.text for t in doc.tables for r in t.rows for c in r.cells)
+    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
+    assert book.sheetnames == ["Profile", "Answers", "Findings", "Evidence", "Plan", "Gate"]
+    answers = book["Answers"]
+    assert answers.freeze_panes == "A2"
+    assert {r[7] for r in answers.iter_rows(min_row=2, values_only=True)} >= {"Ann QA", "Bo Head"}  # Interviewee
+    assert [r[:1] for r in book["Plan"].iter_rows(min_row=2, values_only=True)] == [("P-1",)]
+
+
+def test_qmm_report_json_then_qmm_import_into_another_database(
+    assessed: tuple[AssessmentService, str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from assistant.cli import main
+
+    svc, ref, _ = assessed
+    monkeypatch.setenv("QMM_DATA_DIR", str(svc.settings.data_dir))
+    monkeypatch.setenv("QMM_EMBEDDINGS", "fake")
+    out = tmp_path / "assessment.json"
+    assert main(["report", ref, "--format", "json", "-o", str(out)]) == 0
+    assert main(["evidence", "list", ref]) == 0
+    monkeypatch.setenv("QMM_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert main(["import", str(out)]) == 0
+    token = capsys.readouterr().out.strip().split()[-1]
+    other = service(tmp_path / "elsewhere")
+    assert other.assessment_profile(LOCAL, token).model_dump_json(exclude={"gate_summary"}) == \
+        svc.assessment_profile(LOCAL, ref).model_dump_json(exclude={"gate_summary"})  # fmt: skip
+    assert main(["report", token, "--format", "docx", "-o", str(tmp_path / "r.docx")]) == 0
+    out.write_text("[1, 2", encoding="utf-8")
+    assert main(["import", str(out)]) == 1
+    assert "is not valid JSON" in capsys.readouterr().err

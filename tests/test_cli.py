@@ -163,3 +163,32 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_protocol_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["protocol", "schema"]) == 0
     assert '"questions"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx", "json", "md"])
+def test_qmm_report_from_an_answers_file(fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / f"middling.{fmt}"
+    assert main(["report", "--answers", str(SITES_V2 / "middling.yaml"), "--format", fmt, "-o", str(out)]) == 0
+    data = out.read_bytes()
+    if fmt == "docx":
+        import io
+
+        from docx import Document
+
+        doc = Document(io.BytesIO(data))
+        assert "Corvane Pharma Services" in "\n".join(p.text for p in doc.paragraphs)
+        assert len(doc.inline_shapes) == 1
+    elif fmt == "xlsx":
+        import io
+
+        import openpyxl
+
+        assert openpyxl.load_workbook(io.BytesIO(data))["Profile"].freeze_panes == "A2"
+    elif fmt == "json":
+        report = json.loads(data)
+        assert (report["overall"], report["protocol"]) == (2.8, "qmm-self-assessment@2")
+        assert report["gate_headline"].startswith("Meets the entry rule")
+    else:
+        assert data.decode().startswith("# QMM self-assessment report")
+    assert main(["report", "--answers", str(SITES_V2 / "middling.yaml"), "--format", "docx"]) == 1
+    assert "give a file with -o FILE" in capsys.readouterr().err
