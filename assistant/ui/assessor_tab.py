@@ -168,6 +168,13 @@ class AssessorTab:
         gr.Info(f"Plan item {saved.id} saved; follow-up check on {saved.follow_up}.")
         return self.show(interview, assessment, request)
 
+    def finalise(self, interview: str | None, assessment: str | None, reopen: bool, reason: str, who: str,
+                 request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
+        me, target = self._target(request, interview, assessment)
+        service_call(self.service.reviews.finalise, me, target, reason or "", who or "", reopen)
+        gr.Info("Reopened the assessment." if reopen else "Finalised: the assessment is locked.")
+        return self.show(interview, assessment, request)
+
     def download(self, interview: str | None, assessment: str | None, fmt: str, request: gr.Request) -> str:
         import json
 
@@ -248,6 +255,13 @@ class AssessorTab:
                 p_base = gr.Textbox(label="Baseline")
                 p_target = gr.Textbox(label="Target")
             p_btn = gr.Button("Add to the plan", elem_id="save-plan")
+        with gr.Accordion("Finalise or reopen", open=False):
+            gr.Markdown("A finalised assessment is locked: no answer, evidence, finding or plan changes; a new "
+                        "interview at the site starts a new assessment. Reopening needs a reason.")  # fmt: skip
+            lock_reason = gr.Textbox(label="Reason (goes in the audit log)", elem_id="lock-reason")
+            with gr.Row():
+                lock = gr.Button("Finalise the assessment", elem_id="finalise")
+                unlock = gr.Button("Reopen it", elem_id="reopen")
         with gr.Accordion("Report", open=True):
             with gr.Row():
                 fmt = gr.Dropdown(choices=FORMATS, value="docx", label="Format", elem_id="report-format")
@@ -273,4 +287,13 @@ class AssessorTab:
         p_btn.click(self.save_plan, [*refs, p_finding, p_goal, p_measure, p_base, p_target, p_owner, p_due], outs,
                     api_name="save_plan_item")  # fmt: skip
         make.click(self.download, [*refs, fmt], report_file, api_name="download_report")
+
+        def finalise(i: str | None, a: str | None, reason: str, w: str, request: gr.Request) -> tuple[Any, ...]:
+            return self.finalise(i, a, False, reason, w, request)
+
+        def reopen(i: str | None, a: str | None, reason: str, w: str, request: gr.Request) -> tuple[Any, ...]:
+            return self.finalise(i, a, True, reason, w, request)
+
+        lock.click(finalise, [*refs, lock_reason, who], outs, api_name="finalise_assessment")
+        unlock.click(reopen, [*refs, lock_reason, who], outs, api_name="reopen_assessment")
         return refs, outs
