@@ -198,8 +198,10 @@ def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # 
     summary.wait_for()
     assert "level" in summary.inner_text()
     assert page.get_by_text("Management Commitment to Quality").count() > 0
-    # the compliance gate beside the profile (never scored): answered on the tab, then reported
     gate = page.locator("#summary").first
+    expect(gate).to_contain_text("Harford tablet plant")  # the site, the date, and who answered
+    expect(gate).to_contain_text("Answered by: Ann Lee (Whole protocol (all questions))")
+    # the compliance gate beside the profile (never scored): answered on the tab, then reported
     expect(gate).to_contain_text("Eligibility for FDA's QMM program is not known")
     page.get_by_text("Compliance gate answers (never scored)").click()
     page.locator("#gate-last_inspection_classification").get_by_text("OAI", exact=True).click()

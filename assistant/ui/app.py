@@ -33,7 +33,18 @@ from assistant.ui.views import (
     profile_summary,
     question_traces,
     radar_svg,
+    role_label,
 )
+
+
+def area_table_markdown(rows: Any) -> str:
+    """The Results tab's area table as Markdown (a Dataframe does not print)."""
+    data = rows.values.tolist() if hasattr(rows, "values") else (rows or {}).get("data", rows) or []
+    if not data:
+        return ""
+    lines = ["| Practice area | Score | Level | Assessed | N/A | Levels |", "|---|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(esc(str(c)).replace("|", "\\|") for c in row) + " |" for row in data]
+    return "\n".join(lines)
 
 
 def question_markdown(service: AssessmentService, question_id: str) -> str:
@@ -102,8 +113,14 @@ class ResultsTab:
         protocol = self._call(self.service.assessment_protocol, me, target)
         prefixes = {a.id: a.prefix for a in protocol.meta.areas}
         gate = gate_markdown(profile)
+        info = self._call(self.service.assessment_info, me, target)
+        heard = self._call(self.service.heard, me, target)
+        people = sorted({(a.interviewee, role_label(protocol, a.role)) for answers in heard.values() for a in answers})
+        who = ", ".join(f"{esc(name)} ({esc(role)})" for name, role in people) or "nobody yet"
+        head = (f"**{esc(info['site'])}** · assessment begun {info['created_at'][:10]} · {info['status']} · "
+                f"reference `{target}`\n\nAnswered by: {who}\n\n")  # fmt: skip
         return (
-            f"Assessment reference: `{target}`\n\n" + profile_summary(profile) + (f"\n\n{gate}" if gate else ""),
+            head + profile_summary(profile) + (f"\n\n{gate}" if gate else ""),
             profile_rows(profile),
             radar_svg(profile, prefixes),
             question_traces(profile),
@@ -280,8 +297,9 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
             summary = gr.Markdown(elem_id="summary")
             with gr.Row():
                 table = gr.Dataframe(headers=["Practice area", "Score", "Level", "Assessed", "N/A", "Levels"],
-                                     interactive=False, scale=3)  # fmt: skip
-                radar = gr.HTML()
+                                     interactive=False, scale=3, elem_id="results-table")  # fmt: skip
+                radar = gr.HTML(elem_id="radar")
+            print_areas = gr.Markdown(elem_classes="print-only")  # the area table as text, for printing
             with gr.Accordion("Compliance gate answers (never scored)", open=False, visible=False) as gate_box:
                 gate_controls: list[Any] = []
                 for item in results.gate_items():
@@ -354,6 +372,7 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                        resolve_box, **private)  # fmt: skip
             event.then(gate_refresh, refs, [gate_box, *gate_controls], **private)
             event.then(print_header, refs, print_head, **private)
+            event.then(lambda rows: area_table_markdown(rows), table, print_areas, **private)
     return app
 
 

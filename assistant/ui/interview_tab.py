@@ -61,12 +61,14 @@ CSS = """
   }
   details, .accordion, .hidden-accordion { display: block !important; }
   details > *, .accordion > * { display: block !important; }
-  .print-head { display: block !important; position: fixed; top: 0; left: 0; right: 0; font-size: 9pt;
-                border-bottom: 1px solid #999; background: white; }
-  body { margin-top: 2em; }
+  .print-head { display: block !important; position: fixed; top: 0; left: 0; right: 0; font-size: 8pt;
+                border-bottom: 1px solid #999; background: white; z-index: 10; padding: 2px 0; }
+  .print-only { display: block !important; }
+  .gradio-container { padding-top: 4.5em !important; }
+  #results-table, #radar, .block:has(> .wrap > input), .block:has(textarea) { display: none !important; }
   table { page-break-inside: auto; } tr { page-break-inside: avoid; }
 }
-.print-head { display: none; }
+.print-head, .print-only { display: none; }
 """  # the answer card reads as text (Gradio's table default is monospace, broken mid-word on a phone)
 
 
