@@ -200,7 +200,7 @@ def test_interview_end_to_end(server: Server, page, tmp_path: Path) -> None:  # 
     assert page.get_by_text("Management Commitment to Quality").count() > 0
     gate = page.locator("#summary").first
     expect(gate).to_contain_text("Harford tablet plant")  # the site, the date, and who answered
-    expect(gate).to_contain_text("Answered by: Ann Lee (Whole protocol (all questions))")
+    expect(gate).to_contain_text("Answered by: Ann Lee (Head of quality assurance)")
     # the compliance gate beside the profile (never scored): answered on the tab, then reported
     expect(gate).to_contain_text("Eligibility for FDA's QMM program is not known")
     page.get_by_text("Compliance gate answers (never scored)").click()
