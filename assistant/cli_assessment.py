@@ -23,7 +23,8 @@ def cmd_assessment(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.auth import Principal
     from assistant.service import AssessmentService
 
-    reviews = AssessmentService(settings).reviews
+    svc = AssessmentService(settings)
+    reviews = svc.reviews
     me = Principal.operator()
     if args.assessment_command == "list":
         rows = reviews.assessments(me)
@@ -35,6 +36,26 @@ def cmd_assessment(args: argparse.Namespace, settings: Settings) -> int:
                   f"{a['site']}  ({a['created_at'][:10]})")  # fmt: skip
         if not rows:
             print("no assessments yet")
+        return 0
+    if args.assessment_command == "review":
+        views = svc.assessor.review(me, _ref(args.ref))
+        if args.json:
+            print(json.dumps([v.model_dump(mode="json") for v in views], indent=2, ensure_ascii=False))
+            return 0
+        for v in views:
+            flag = " CONFLICT" if v.conflict else ""
+            flag += f" validated by {v.validated['who']}" if v.validated else ""
+            print(f"{v.question_id} {v.topic}{flag}")
+            for answer in v.answers:
+                print(f"  {answer.interviewee} ({answer.role}), {answer.status}, level {answer.level}, version "
+                      f"{answer.version}, {answer.at[:16]}, interview {answer.interview}")  # fmt: skip
+                for label, value, quote in answer.fields:
+                    print(f"    {label}: {value}" + (f'  "{quote}"' if quote else ""))
+        return 0
+    if args.assessment_command == "validate":
+        values = dict(v.split("=", 1) for v in args.value) if args.value else None
+        svc.assessor.validate(me, _ref(args.ref), args.question, args.reason, args.choose, values, args.who)
+        print(f"validated {args.question}")
         return 0
     if args.assessment_command in ("finalise", "reopen"):
         reopen = args.assessment_command == "reopen"
@@ -63,6 +84,17 @@ def add_assessment_parser(sub: Any) -> None:
     asub = parser.add_subparsers(dest="assessment_command", required=True)
     listing = asub.add_parser("list", help="every assessment: number, token, protocol, status, site")
     listing.add_argument("--json", action="store_true")
+    review = asub.add_parser("review", help="every answered question with each interviewee's answer side by side")
+    review.add_argument("ref")
+    review.add_argument("--json", action="store_true")
+    validate = asub.add_parser("validate", help="make one question's answer final, with a reason (assessors)")
+    validate.add_argument("ref")
+    validate.add_argument("question")
+    how = validate.add_mutually_exclusive_group(required=True)
+    how.add_argument("--choose", help="the interview token whose answer to take (qmm assessment review shows it)")
+    how.add_argument("--value", action="append", help="FIELD=VALUE of your own consolidated answer (repeat)")
+    validate.add_argument("--reason", required=True)
+    validate.add_argument("--who", required=True, help="the assessor's name, for the audit log")
     for verb, what in (("finalise", "lock an assessment: no answer, evidence, finding or plan changes; a new "
                                     "interview at the site starts a new assessment"),
                        ("reopen", "unlock a finalised assessment (a reason is required)")):  # fmt: skip

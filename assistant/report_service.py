@@ -172,14 +172,32 @@ class ReportService:
     def edit_finding(self, principal: Principal, assessment: int | str, finding_id: str, action: str = "edit",
                      changes: dict[str, Any] | None = None, who: str = "") -> list[Finding]:  # fmt: skip
         """``edit`` (changes: title, observation, gap, recommendation, effort, priority, owner, due), ``drop``,
-        ``restore``, or ``add`` (changes: kind, area, title, observation, ...; the id is made here). Audited; the
-        findings after the change are returned."""
+        ``restore``, ``add`` (changes: kind, area, title, observation, ...; the id is made here), or ``merge``
+        (changes: {"with": another finding's id}: its observation and gap join this one's, and it is dropped; one
+        transaction). Audited; the findings after the change are returned."""
         current, aid = self.svc.assessment_access(principal, assessment, "edit_findings")
         who = self.svc.who_for(current, " ".join(who.split())[:200])
         if not current.is_account and who == current.name:
             raise AssistantError("Enter your name to edit findings (it goes in the audit log).")
         findings = {f.id: f for f in self.findings(principal, aid)}
         changes = dict(changes or {})
+        if action == "merge":
+            other = findings.get(str(changes.get("with", "")))
+            keep = findings.get(finding_id)
+            if keep is None or other is None or other.id == keep.id:
+                raise AssistantError("Name two different findings to merge.")
+            merged = keep.model_copy(update={
+                "observation": f"{keep.observation} {other.observation}",
+                "gap": "; ".join(g for g in (keep.gap, other.gap) if g) or None,
+                "citations": keep.citations + [c for c in other.citations if c not in keep.citations],
+                "origin": "added" if keep.origin == "added" else "edited"})  # fmt: skip
+            edits: list[dict[str, Any]] = [
+                {"finding_id": keep.id, "action": "edit", "data": merged.model_dump(mode="json")},
+                {"finding_id": other.id, "action": "drop", "data": None},
+            ]
+            before: dict[str, Any] = {f.id: f.model_dump(mode="json") for f in (keep, other)}
+            self.svc.assessor.workspace.edit_findings(aid, edits, who, utcnow(), before)
+            return self.findings(principal, aid)
         unknown = set(changes) - FINDING_KEYS - ({"kind", "area", "question_id"} if action == "add" else set())
         if unknown:
             raise AssistantError(f"Findings have no field {sorted(unknown)[0][:40]!r}.")
@@ -197,8 +215,9 @@ class ReportService:
             edit = {"finding_id": finding_id, "action": "edit", "data": data.model_dump(mode="json")}
         else:
             raise AssistantError(f"There is no finding {finding_id[:40]!r} to {action}.")
-        before = {finding_id: findings[finding_id].model_dump(mode="json") if finding_id in findings else None}
-        self.svc.assessor.workspace.edit_findings(aid, [edit], who, utcnow(), before)
+        prior: dict[str, Any] = {finding_id: findings[finding_id].model_dump(mode="json") if finding_id in findings
+                                 else None}  # fmt: skip
+        self.svc.assessor.workspace.edit_findings(aid, [edit], who, utcnow(), prior)
         return self.findings(principal, aid)
 
     # --- the improvement plan ---------------------------------------------------------------------------------------

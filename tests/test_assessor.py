@@ -117,6 +117,12 @@ def test_findings_plan_report_and_the_json_round_trip(assessed: tuple[Assessment
     dropped = next(f for f in added if f.id != opportunity.id)
     assert dropped.id not in {f.id for f in svc.reports.edit_finding(LOCAL, ref, dropped.id, "drop", who=WHO)}
     assert next(f for f in svc.reports.findings(LOCAL, ref) if f.id == opportunity.id).owner == "QA head"  # kept
+    with pytest.raises(AssistantError, match="two different findings"):
+        svc.reports.edit_finding(LOCAL, ref, opportunity.id, "merge", {"with": opportunity.id}, who=WHO)
+    merged = svc.reports.edit_finding(LOCAL, ref, opportunity.id, "merge", {"with": "F-A1"}, who=WHO)
+    kept = next(f for f in merged if f.id == opportunity.id)
+    assert "Two of six balances." in kept.observation
+    assert "F-A1" not in {f.id for f in merged}
 
     with pytest.raises(AssistantError, match="needs its measure"):
         svc.reports.save_plan_item(LOCAL, ref, {"finding_id": opportunity.id, "goal": "Team goals"})
@@ -270,3 +276,25 @@ def test_qmm_report_json_then_qmm_import_into_another_database(
     out.write_text("[1, 2", encoding="utf-8")
     assert main(["import", str(out)]) == 1
     assert "is not valid JSON" in capsys.readouterr().err
+
+
+def test_qmm_assessment_review_and_validate(assessed: tuple[AssessmentService, str, dict[str, str]],
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from assistant.cli import main
+
+    svc, ref, tokens = assessed
+    monkeypatch.setenv("QMM_DATA_DIR", str(svc.settings.data_dir))
+    monkeypatch.setenv("QMM_EMBEDDINGS", "fake")
+    assert main(["assessment", "review", ref]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MC-01 Quality objectives CONFLICT")
+    assert f"interview {tokens['head']}" in out
+    assert "Leadership review of progress: Every quarter" in out
+    assert main(["assessment", "validate", ref, "MC-01", "--choose", tokens["qa"], "--reason", "register read",
+                 "--who", WHO]) == 0  # fmt: skip
+    assert main(["assessment", "validate", ref, "MC-01", "--value", "measurable=No", "--value",
+                 "Written quality objectives=Yes", "--reason", "no targets", "--who", WHO]) == 0  # fmt: skip
+    assert main(["assessment", "review", ref, "--json"]) == 0
+    views = json.loads(capsys.readouterr().out.split("\n", 2)[-1])
+    assert views[0]["validated"]["values"] == {"measurable": "no", "objectives_defined": "yes"}
