@@ -319,7 +319,7 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                 with gr.Row():
                     seen_q = gr.Dropdown(choices=seen_questions, value=None, label="Question", scale=3,
                                          min_width=200, elem_id="seen-question")  # fmt: skip
-                    seen_who = gr.Textbox(label="Your name (assessor)", scale=2, min_width=160,
+                    seen_who = gr.Textbox(label="Your name (assessor)", scale=2, min_width=160, elem_id="seen-who",
                                           visible=access.local)  # fmt: skip
                 seen_text = gr.Textbox(label="Records seen, one per line", lines=4, max_length=16000,
                                        elem_id="seen-records")  # fmt: skip
@@ -329,9 +329,9 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                 with gr.Row():
                     chosen = gr.Dropdown(choices=[], label="Use this answer", scale=3, min_width=200,
                                          elem_id="conflict-choice")  # fmt: skip
-                    assessor = gr.Textbox(label="Your name (assessor)", scale=2, min_width=160,
+                    assessor = gr.Textbox(label="Your name (assessor)", scale=2, min_width=160, elem_id="resolve-who",
                                           visible=access.local)  # an account's own name is recorded
-                reason = gr.Textbox(label="Reason (goes in the audit log)", lines=2)
+                reason = gr.Textbox(label="Reason (goes in the audit log)", lines=2, elem_id="resolve-reason")
                 resolve_btn = gr.Button("Use this answer", variant="primary", elem_id="resolve")
             traces = gr.Markdown()
         with gr.Tab("Assessor") as assessor_tab:
