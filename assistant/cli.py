@@ -400,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     from assistant.cli_assessment import add_assessment_parser
     from assistant.cli_audit import add_audit_parser
+    from assistant.cli_portfolio import add_portfolio_parser
     from assistant.cli_report import add_report_parsers
     from assistant.cli_user import add_user_parser
 
@@ -407,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_assessment_parser(sub)
     add_audit_parser(sub)
     add_report_parsers(sub)
+    add_portfolio_parser(sub)
     return parser
 
 

@@ -29,6 +29,7 @@ from assistant.conflicts import conflicts as find_conflicts
 from assistant.errors import AnswerError, AssistantError, ExtractionError, ProtocolError
 from assistant.interview import InterviewEngine, InterviewState
 from assistant.interview_service import MAX_MESSAGE_CHARS, InterviewFlow, Turn, utcnow
+from assistant.portfolio_service import PortfolioService
 from assistant.protocol import Protocol, available_protocols, load_protocol, resolve_protocol_dir
 from assistant.report_service import ReportService
 from assistant.retrieval.models import Passage
@@ -380,6 +381,11 @@ class AssessmentService:
     def assessor(self) -> AssessorService:
         """The assessor's workspace: answers side by side, validation, the evidence register, evidence requests."""
         return AssessorService(self)
+
+    @cached_property
+    def portfolio(self) -> PortfolioService:
+        """A company's sites: records, eligibility, benchmark, enrolment order, history and roadmap."""
+        return PortfolioService(self)
 
     @cached_property
     def reports(self) -> ReportService:

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.audit_key import key_file_beside
 from assistant.auth import new_token
 from assistant.errors import StoreError
+from assistant.portfolio.records import site_key
 from assistant.store_schema import (
     SCHEMA_VERSION,
     AnswerRow,
@@ -74,6 +75,16 @@ class TurnWrite:
     state_json: str
     effects: list[dict[str, Any]] = field(default_factory=list)
     transcript: list[tuple[str, str]] = field(default_factory=list)  # (who: user | assistant, text)
+
+
+def find_site(s: Session, name: str) -> SiteRow | None:
+    """The site of that name, or of a name that differs only in case, spacing or punctuation ("Harford plant" and
+    "Harford plant," are one site)."""
+    row = s.scalar(select(SiteRow).where(SiteRow.name == name))
+    if row is not None:
+        return row
+    key = site_key(name)
+    return next((r for r in s.scalars(select(SiteRow)).all() if site_key(r.name) == key), None) if key else None
 
 
 def database_url(data_dir: Path, url: str | None) -> str:
@@ -181,7 +192,7 @@ class Store:
         return self._write(work)
 
     def _open_assessment(self, s: Session, site: str, protocol: str, now: datetime) -> AssessmentRow:
-        row = s.scalar(select(SiteRow).where(SiteRow.name == site))
+        row = find_site(s, site)
         if row is None:
             row = SiteRow(name=site, created_at=now)
             s.add(row)

@@ -11,8 +11,9 @@ Schema history:
      older database gains the columns (``ADDED_COLUMNS``) and every existing row a token.
   4  + seen_records (per assessment and question, the records an assessor has seen: what levels 4-5 of protocol v2
      need); assessments gain ``gate`` (the compliance-gate answers, never scored); + the assessor's tables of
-     ``assistant.store_review_rows`` (evidence_items, validations, finding_edits, plan_items). New tables and a new
-     nullable column, so an older database is upgraded in place.
+     ``assistant.store_review_rows`` (evidence_items, validations, finding_edits, plan_items); sites gain
+     ``record`` (the site as a record, for the portfolio) and assessments ``source`` (an imported answers file).
+     New tables and new nullable columns, so an older database is upgraded in place.
      Audit events gain ``prev_hash`` (unique) and ``hash``, the HMAC chain of ``assistant.audit_chain``, and
      ``assessment_id`` (the assessment an event is about, for ``qmm audit export``; None for account events). At
      the upgrade, in one transaction, the existing events get their assessment from their content
@@ -71,10 +72,15 @@ class SchemaInfo(Base):
 
 
 class SiteRow(Base):
+    """A site; from schema 4 also its record (``record``: company, site type, country, last FDA surveillance
+    inspection date and classification, U.S. distribution, open warning letter or import alert, critical products,
+    notes; see ``assistant.portfolio.records.SiteRecord``)."""
+
     __tablename__ = "sites"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class AssessmentRow(Base):
@@ -88,6 +94,8 @@ class AssessmentRow(Base):
     facts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     gate: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)  # compliance gate answers (schema 4)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # where an imported assessment came from (schema 4): {"file", "sha256", "assessed_on"}; None for interviews
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class InterviewRow(Base):
@@ -236,6 +244,8 @@ ADDED_COLUMNS = [
     ("interviews", "owner_id", "INTEGER", None),
     ("assessments", "token", "VARCHAR(40)", "ix_assessments_token"),
     ("assessments", "gate", "JSON", None),
+    ("assessments", "source", "JSON", None),
+    ("sites", "record", "JSON", None),
     ("audit_events", "assessment_id", "INTEGER", None),  # schema 4
     ("audit_events", "prev_hash", "VARCHAR(64)", "ix_audit_events_prev_hash"),
     ("audit_events", "hash", "VARCHAR(64)", None),

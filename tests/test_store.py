@@ -141,7 +141,8 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("DROP INDEX ix_audit_events_prev_hash"))  # nor a hash chain (schema 4)
         for table, column in (("interviews", "token"), ("interviews", "owner_id"), ("assessments", "token"),
-                              ("assessments", "gate"), ("audit_events", "prev_hash"), ("audit_events", "hash"),
+                              ("assessments", "gate"), ("assessments", "source"), ("sites", "record"),
+                              ("audit_events", "prev_hash"), ("audit_events", "hash"),
                               ("audit_events", "assessment_id")):  # fmt: skip
             if column == "token":
                 conn.execute(text(f"DROP INDEX ix_{table}_token"))

@@ -117,7 +117,7 @@ def _field_issues(field: AnswerField) -> list[str]:
     return problems
 
 
-def _candidates(field: AnswerField, criteria: list[Criterion]) -> list[Value | None]:
+def candidate_values(field: AnswerField, criteria: list[Criterion]) -> list[Value | None]:
     """Representative values: enough to decide satisfiability and implication of the criteria exactly."""
     out: list[Value | None] = [None]
     if field.type is FieldType.FREE_TEXT:
@@ -150,7 +150,7 @@ def _level_issues(question: Question, fields: dict[str, AnswerField]) -> list[tu
     for lvl in LEVELS:
         for c in question.levels.get(lvl, []):
             by_field.setdefault(c.field, []).append(c)
-    domains = {fid: _candidates(fields[fid], crits) for fid, crits in by_field.items()}
+    domains = {fid: candidate_values(fields[fid], crits) for fid, crits in by_field.items()}
     for lvl in LEVELS:
         new = question.levels.get(lvl, [])
         implied = 0
