@@ -113,3 +113,41 @@ def test_an_assessor_reviews_validates_adds_evidence_plans_and_downloads(assesse
     shoot(page, "assessor-done-1280.png")
     page.set_viewport_size({"width": 390, "height": 844})
     shoot(page, "assessor-390.png")
+
+
+@pytest.fixture
+def portfolio_server(tmp_path: Path) -> Any:
+    from tests.test_portfolio import OPERATOR, PORTFOLIO
+
+    data = tmp_path / "data"
+    svc = AssessmentService(Settings(data_dir=data, embeddings="fake", vector_store="memory"))
+    svc.portfolio.import_dir(OPERATOR, PORTFOLIO)
+    svc.store.close()
+    srv = Server(data, free_port())
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_the_portfolio_tab_shows_the_heatmap_and_the_ranking_with_reasons(portfolio_server: Any, page: Any) -> None:  # noqa: F811
+    page.goto(portfolio_server.url)
+    page.get_by_role("tab", name="Portfolio").click()
+    page.locator("#portfolio-show").click()
+    heatmap = page.locator("#heatmap").first
+    heatmap.wait_for()
+    text = heatmap.inner_text()
+    assert "Kestrel Biologics" in text
+    assert "Business Continuity" in text
+    assert "answered" in text  # every cell says how complete it is
+    ranking = page.locator("#portfolio-ranking").first
+    assert ranking.inner_text().index("Kestrel Biologics") < ranking.inner_text().index("Ostrava API")
+    assert "not eligible" in ranking.inner_text()
+    assert "open warning letter" in ranking.inner_text()
+    shoot(page, "portfolio-1280.png")
+    page.locator("#portfolio-site input").first.click()
+    page.get_by_role("option", name="Sterilis Aseptic").click()
+    detail = page.locator("#portfolio-detail").first
+    detail.get_by_text("2026-10-12").first.wait_for()
+    assert "Roadmap" in detail.inner_text()
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "portfolio-390.png")

@@ -87,7 +87,8 @@ def said_lines(chat: list[dict[str, Any]], role: str = "user") -> list[str]:
 API_NAMES = {"/start_interview", "/resume_interview", "/send", "/submit_form", "/save_edits", "/confirm", "/results",
              "/resolve_conflict", "/set_gate", "/mark_seen", "/ask_guidance", "/score_file", "/assessor_workspace",
              "/validate", "/add_evidence", "/mark_evidence_seen", "/edit_finding", "/drop_finding", "/add_finding",
-             "/save_plan_item", "/download_report", "/finalise_assessment", "/reopen_assessment"}  # fmt: skip
+             "/save_plan_item", "/download_report", "/finalise_assessment", "/reopen_assessment",
+             "/portfolio", "/portfolio_site"}  # fmt: skip
 
 
 def test_every_client_event_has_a_stable_name_and_ui_events_are_private(client: Any) -> None:

@@ -206,12 +206,14 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
     from assistant.ui.access import LOCAL_BANNER, Access
     from assistant.ui.assessor_tab import AssessorTab
     from assistant.ui.interview_tab import InterviewTab, service_call
+    from assistant.ui.portfolio_tab import PortfolioTab
 
     protocol = service.protocol
     access = Access(service, service.local_mode() if local is None else local)
     interview = InterviewTab(service, access)
     results = ResultsTab(service, access)
     assessor_ui = AssessorTab(service, access)
+    portfolio_ui = PortfolioTab(service, access)
     choices = [(f"{q.id} · {q.topic}", q.id) for q in protocol.active_questions]
     private: dict[str, Any] = {"api_visibility": "private"}
 
@@ -337,6 +339,8 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
         with gr.Tab("Assessor") as assessor_tab:
             assessor_refs, assessor_outs = assessor_ui.build(interview.interview_id, [(a.name, a.id) for a in
                                                                                    protocol.meta.areas], access.local)
+        with gr.Tab("Portfolio"):
+            portfolio_ui.build()
         with gr.Tab("Protocol"):
             pick_q = gr.Dropdown(choices=choices, value=choices[0][1], label="Question")
             with gr.Row():
