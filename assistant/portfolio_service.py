@@ -5,8 +5,9 @@ scoped to the sites the caller may see; importing is for admins (the operator at
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from assistant.portfolio.records import PortfolioRow, SiteRecord, read_portfolio
 from assistant.portfolio.rules import Eligibility, PortfolioRules, Rank, eligibility, load_rules, rank_sites
 from assistant.reports.model import EFFORT_LABELS, PlanItem
 from assistant.rubric import SiteProfile
-from assistant.store_portfolio import import_portfolio, site_records
+from assistant.store_portfolio import cached_profiles, import_portfolio, last_events, save_profiles, site_records
 
 if TYPE_CHECKING:
     from assistant.service import AssessmentService
@@ -50,6 +51,20 @@ class SiteHistory(BaseModel):
     plan_due: list[PlanItem] = Field(default_factory=list, description="The latest plan's open items, overdue first.")
     roadmap: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, description="Horizon label -> area name -> next-level actions, from the latest findings.")
+
+
+@cache
+def _protocol_hash(folder: Path) -> str:
+    from assistant.protocol.versions import content_hash
+
+    return content_hash(folder)[7:23]
+
+
+def protocol_hash(service: AssessmentService, ref: str) -> str:
+    """A protocol version's content hash (short), computed once per process."""
+    from assistant.protocol import resolve_protocol_dir
+
+    return _protocol_hash(resolve_protocol_dir(service.settings.protocols_dir, ref))
 
 
 def _months_ago(today: date, months: int) -> date:
@@ -94,11 +109,48 @@ class PortfolioService:
     def _sites(self, principal: Principal) -> list[dict[str, Any]]:
         return site_records(self.svc.store, self._visible(principal))
 
-    def _latest(self, principal: Principal, site: dict[str, Any]) -> tuple[SiteProfile | None, str | None]:
-        if not site["assessments"]:
-            return None, None
-        latest = site["assessments"][-1]
-        return self.svc.assessment_profile(principal, latest["id"]), latest["created_at"][:10]
+    @cached_property
+    def code_fingerprint(self) -> str:
+        """The scoring code's own hash: a cached profile from other code is scored again."""
+        import assistant.assessor_service
+        import assistant.conflicts
+        import assistant.rubric
+
+        digest = hashlib.sha256()
+        for module in (assistant.rubric, assistant.conflicts, assistant.assessor_service):
+            digest.update(Path(str(module.__file__)).read_bytes())
+        return digest.hexdigest()[:16]
+
+    def profiles(self, principal: Principal, ids: list[int]) -> dict[int, SiteProfile]:
+        """The profiles of many assessments for the portfolio (no criterion traces, no gate), from the profile
+        cache while each assessment's latest audit event, its protocol's content and the scoring code are
+        unchanged; scored (and cached) otherwise. The caller has already been limited to its sites."""
+        store = self.svc.store
+        events = last_events(store, ids)
+        cached = cached_profiles(store, ids)
+        out: dict[int, SiteProfile] = {}
+        fresh: dict[int, tuple[str, dict[str, Any]]] = {}
+        for aid in ids:
+            protocol = self.svc.protocol_of(aid)
+            key = f"{events.get(aid, 0)}|{protocol.ref}|{protocol_hash(self.svc, protocol.ref)}|{self.code_fingerprint}"
+            hit = cached.get(aid)
+            if hit is not None and hit[0] == key:
+                out[aid] = SiteProfile.model_validate(hit[1])
+                continue
+            full = self.svc.assessment_profile(principal, aid)
+            slim = full.model_copy(update={"gate": [], "gate_summary": None, "questions": [
+                q.model_copy(update={"trace": [], "missing_for_next": []}) for q in full.questions]})  # fmt: skip
+            out[aid] = slim
+            fresh[aid] = (key, slim.model_dump(mode="json"))
+        save_profiles(store, fresh)
+        return out
+
+    def _latest_all(self, principal: Principal, sites: list[dict[str, Any]]) -> list[tuple[SiteProfile | None,
+                                                                                             str | None]]:  # fmt: skip
+        ids = [s["assessments"][-1]["id"] for s in sites if s["assessments"]]
+        got = self.profiles(principal, ids)
+        return [(got[s["assessments"][-1]["id"]], s["assessments"][-1]["created_at"][:10]) if s["assessments"]
+                else (None, None) for s in sites]  # fmt: skip
 
     def sites(self, principal: Principal, today: date | None = None) -> list[dict[str, Any]]:
         """Every site the caller may see: record, eligibility, number of assessments, latest date."""
@@ -110,14 +162,15 @@ class PortfolioService:
                 for s in self._sites(principal)]  # fmt: skip
 
     def benchmark(self, principal: Principal) -> Benchmark:
-        return benchmark([(s["name"], *self._latest(principal, s)) for s in self._sites(principal)])
+        sites = self._sites(principal)
+        return benchmark([(s["name"], *latest) for s, latest in zip(sites, self._latest_all(principal, sites),
+                                                                    strict=True)])  # fmt: skip
 
     def rank(self, principal: Principal, today: date | None = None) -> list[Rank]:
         today = today or utcnow().date()
-        rows = []
-        for s in self._sites(principal):
-            profile, when = self._latest(principal, s)
-            rows.append((s["record"], eligibility(self.rules.eligibility, s["record"], today), profile, when))
+        sites = self._sites(principal)
+        rows = [(s["record"], eligibility(self.rules.eligibility, s["record"], today), profile, when)
+                for s, (profile, when) in zip(sites, self._latest_all(principal, sites), strict=True)]  # fmt: skip
         return rank_sites(self.rules.ranking, rows)
 
     def site(self, principal: Principal, name: str, today: date | None = None) -> SiteHistory:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from assistant.auth import new_token
@@ -21,9 +21,10 @@ from assistant.extraction.models import FieldValue, StructuredAnswer
 from assistant.portfolio.records import PortfolioRow, SiteRecord, site_key
 from assistant.protocol.models import Protocol
 from assistant.store import Store, find_site
-from assistant.store_schema import AnswerRow, AssessmentRow, InterviewRow, SiteRow, answer_summary, audit
+from assistant.store_review_rows import ProfileCacheRow
+from assistant.store_schema import AnswerRow, AssessmentRow, AuditRow, InterviewRow, SiteRow, answer_summary, audit
 
-__all__ = ["import_portfolio", "site_records"]
+__all__ = ["cached_profiles", "import_portfolio", "last_events", "save_profiles", "site_records"]
 
 
 def site_records(store: Store, names: set[str] | None = None) -> list[dict[str, Any]]:
@@ -44,12 +45,14 @@ def site_records(store: Store, names: set[str] | None = None) -> list[dict[str, 
 
 
 def _structured(protocol: Protocol, qid: str, values: dict[str, Any], name: str) -> dict[str, Any]:
+    """The file's values as a StructuredAnswer (JSON), every value the site's own (source "edited")."""
     question = protocol.question(qid)
     fields = question.fields if question else []
-    answer = StructuredAnswer(question_id=qid, texts=[f"from the answers file {name}"], extractor="file", values={
-        f.id: FieldValue(field=f.id, value=values.get(f.id), span=None, confidence=1.0,
-                         source="edited" if f.id in values else "extracted") for f in fields})  # fmt: skip
-    return answer.model_dump(mode="json")
+    empty = FieldValue(field="x").model_dump(mode="json")
+    out = {f.id: {**empty, "field": f.id, "value": values.get(f.id), "confidence": 1.0,
+                  "source": "edited" if f.id in values else "extracted"} for f in fields}  # fmt: skip
+    return {**StructuredAnswer(question_id=qid, values={}).model_dump(mode="json"), "values": out,
+            "texts": [f"from the answers file {name}"], "extractor": "file"}
 
 
 def import_portfolio(store: Store, rows: Sequence[PortfolioRow], protocols: Callable[[str], Protocol], who: str,
@@ -103,14 +106,43 @@ def _assessment(s: Session, site: SiteRow, row: PortfolioRow, protocol: Protocol
     s.add(interview)
     s.flush()
     interview.state = state_of(interview.id, a.id, row)
+    rows = []
     for qid, answer in parsed.answers.items():
         na = answer.na_justification
-        ans = AnswerRow(assessment_id=a.id, interview_id=interview.id, question_id=qid, version=1,
-                        status="na" if na is not None else "confirmed", raw_text=f"from {row.answers_file}",
-                        answer={} if na is not None else _structured(protocol, qid, dict(answer.values),
-                                                                    row.answers_file),
-                        na_justification=na, who=who, protocol=protocol.ref, created_at=when)  # fmt: skip
-        s.add(ans)
-        s.flush()
-        s.add(audit(now, who, ans.status, "answer", qid, None, answer_summary(ans), protocol.ref, a.id))
+        rows.append({"assessment_id": a.id, "interview_id": interview.id, "question_id": qid, "version": 1,
+                     "status": "na" if na is not None else "confirmed", "raw_text": f"from {row.answers_file}",
+                     "answer": {} if na is not None else _structured(protocol, qid, dict(answer.values),
+                                                                     row.answers_file),
+                     "na_justification": na, "who": who, "protocol": protocol.ref, "created_at": when})  # fmt: skip
+    if rows:  # one bulk insert; each row's audit event is the one an interview's write would make
+        s.execute(insert(AnswerRow), rows)
+        s.add_all(audit(now, who, r["status"], "answer", r["question_id"], None, answer_summary(AnswerRow(**r)),
+                        protocol.ref, a.id) for r in rows)  # fmt: skip
     counts["assessments_added"] += 1
+
+
+def last_events(store: Store, ids: Sequence[int]) -> dict[int, int]:
+    """Per assessment, the id of its latest audit event (every change to an assessment writes one)."""
+    with store.session() as s:
+        rows = s.execute(select(AuditRow.assessment_id, func.max(AuditRow.id)).where(AuditRow.assessment_id.in_(
+            list(ids))).group_by(AuditRow.assessment_id)).all()  # fmt: skip
+        return {int(a): int(e) for a, e in rows if a is not None}
+
+
+def cached_profiles(store: Store, ids: Sequence[int]) -> dict[int, tuple[str, dict[str, Any]]]:
+    with store.session() as s:
+        rows = s.scalars(select(ProfileCacheRow).where(ProfileCacheRow.assessment_id.in_(list(ids)))).all()
+        return {r.assessment_id: (r.fingerprint, r.profile) for r in rows}
+
+
+def save_profiles(store: Store, rows: dict[int, tuple[str, dict[str, Any]]]) -> None:
+    def work(s: Session) -> None:
+        for aid, (fingerprint, profile) in rows.items():
+            row = s.get(ProfileCacheRow, aid)
+            if row is None:
+                s.add(ProfileCacheRow(assessment_id=aid, fingerprint=fingerprint, profile=profile))
+            else:
+                row.fingerprint, row.profile = fingerprint, profile
+
+    if rows:
+        store.write(work)

@@ -76,3 +76,14 @@ class PlanRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     who: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ProfileCacheRow(Base):
+    """A scored profile kept so a portfolio of hundreds of sites need not re-score every assessment (derived data,
+    never audited): valid while ``fingerprint`` (the assessment's latest audit event, its protocol's content and the
+    scoring code) is unchanged. The portfolio's own copy, without criterion traces."""
+
+    __tablename__ = "profile_cache"
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -11,7 +11,7 @@ Schema history:
      older database gains the columns (``ADDED_COLUMNS``) and every existing row a token.
   4  + seen_records (per assessment and question, the records an assessor has seen: what levels 4-5 of protocol v2
      need); assessments gain ``gate`` (the compliance-gate answers, never scored); + the assessor's tables of
-     ``assistant.store_review_rows`` (evidence_items, validations, finding_edits, plan_items); sites gain
+     ``assistant.store_review_rows`` (evidence_items, validations, finding_edits, plan_items, profile_cache); sites gain
      ``record`` (the site as a record, for the portfolio) and assessments ``source`` (an imported answers file).
      New tables and new nullable columns, so an older database is upgraded in place.
      Audit events gain ``prev_hash`` (unique) and ``hash``, the HMAC chain of ``assistant.audit_chain``, and

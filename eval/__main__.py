@@ -2,7 +2,8 @@
 
 import sys
 
-USAGE = "usage: python -m eval retrieval | extraction [--errors] [--dev] | calibrate | dialogue | bench"
+USAGE = ("usage: python -m eval retrieval | extraction [--errors] [--dev] | calibrate | dialogue | bench | "
+         "bench-portfolio")
 
 
 def main(argv: list[str]) -> int:
@@ -14,6 +15,10 @@ def main(argv: list[str]) -> int:
         from eval.bench import main as bench
 
         return bench()
+    if argv[:1] == ["bench-portfolio"]:
+        from eval.bench_portfolio import main as bench_portfolio
+
+        return bench_portfolio()
     if argv[:1] == ["calibrate"]:
         from eval.calibrate import main as calibrate
 

@@ -246,6 +246,10 @@ def test_two_interviewees_answer_differently_and_both_are_heard(server: Server, 
     qa.locator("#confirm").click()
     wait_chat(qa, "Saved MC-01")
 
+    prod.goto(server.url)
+    prod.locator("#site input").first.click()  # a known site is picked from the list, never retyped
+    prod.get_by_role("option", name="Corvane").first.wait_for()
+    prod.keyboard.press("Escape")
     start(prod, server, "Corvane", "Sam Sitehead", "Site head / general manager")
     wait_chat(prod, "MC-01")  # the site facts are known: straight to the questions
     assert "Welcome back" not in chat_text(prod)

@@ -137,7 +137,7 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
     _, iid2 = new_interview(store)
     with store.engine.begin() as conn:  # a version-1 database: no turns, resolutions, accounts or tokens
         for table in ("turns", "conflict_resolutions", "sessions", "grants", "users", "seen_records", "evidence_items",
-                      "validations", "finding_edits", "plan_items"):
+                      "validations", "finding_edits", "plan_items", "profile_cache"):
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("DROP INDEX ix_audit_events_prev_hash"))  # nor a hash chain (schema 4)
         for table, column in (("interviews", "token"), ("interviews", "owner_id"), ("assessments", "token"),

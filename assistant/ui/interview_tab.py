@@ -157,7 +157,7 @@ class InterviewTab:
             raise gr.Error(NO_INTERVIEW, print_exception=False)
         return InterviewState.model_validate(raw)
 
-    def start(self, site: str, name: str, role: str, request: gr.Request) -> tuple[Any, ...]:
+    def start(self, site: str | None, name: str, role: str, request: gr.Request) -> tuple[Any, ...]:
         me = self.access.principal(request)
         turn: Turn = service_call(self.service.start_interview, me, site or "", name or "", role or "")
         return self.outputs(turn, [])
@@ -272,6 +272,14 @@ class InterviewTab:
         return gr.update(choices=[(f"{i['site']} · {i['interviewee']} ({i['role']}, {i['updated_at'][:16]})",
                                    i["token"]) for i in rows])  # fmt: skip
 
+    def site_choices(self, request: gr.Request) -> Any:
+        """The sites the caller may see, to pick from (a new one can still be typed)."""
+        try:
+            names = [s["site"] for s in self.service.portfolio.sites(self.access.principal(request))]
+        except (AssistantError, gr.Error):
+            names = []
+        return gr.update(choices=names)
+
     def build(self) -> None:
         """The tab's components (call inside ``gr.Tab``) and its events; ``app.load`` is wired by ``wire_load``."""
         self.state = gr.State(None)
@@ -279,7 +287,9 @@ class InterviewTab:
         self.form_spec = gr.State([])
         self.interview_id = gr.Textbox(value="", visible=False, elem_id="interview-ref")  # the token, never the id
         with gr.Row():
-            site = gr.Textbox(label="Site", placeholder="e.g. Harford tablet plant", scale=2, min_width=160)
+            self.site = site = gr.Dropdown(choices=[], value=None, label="Site", allow_custom_value=True, scale=2,
+                                           min_width=160, info="Pick your site, or type a new one",
+                                           elem_id="site")  # fmt: skip
             name = gr.Textbox(label="Your name", scale=2, min_width=160)
             role = gr.Dropdown(choices=self.service.roles(), value="qa_head", label="Your role", scale=2,
                                min_width=160)  # fmt: skip
@@ -355,3 +365,4 @@ class InterviewTab:
         """On page load: resume the interview in the URL, and list the interviews as they are now."""
         app.load(self.on_load, None, self.outputs_list, api_visibility="private")
         app.load(self.resume_choices, None, self.pick, api_visibility="private")
+        app.load(self.site_choices, None, self.site, api_visibility="private")
