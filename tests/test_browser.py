@@ -56,7 +56,13 @@ def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def wait_chat(page, text: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_text(text).last.wait_for()
+    """Wait for text in the page; on a timeout, fail with what the page shows instead (to tell a slow server from a
+    wrong turn)."""
+    try:
+        page.get_by_text(text).last.wait_for()
+    except Exception as exc:
+        shown = page.locator("body").inner_text()[-3000:]
+        raise AssertionError(f"{text!r} never appeared ({exc.__class__.__name__}); the page shows:\n{shown}") from exc
 
 
 def chat_text(page) -> str:  # type: ignore[no-untyped-def]

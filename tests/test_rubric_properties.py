@@ -87,12 +87,12 @@ def test_satisfying_one_more_criterion_never_lowers_the_level(
         for c in cs
         if c.field == field.id and any(r.met and r.level == lvl and r.op == str(c.op) for r in before.trace)
     ]
-    from assistant.protocol.validator import _candidates
+    from assistant.protocol.validator import candidate_values
 
     all_crits = [c for cs in question.levels.values() for c in cs if c.field == field.id]
     options = [
         v
-        for v in _candidates(field, all_crits)
+        for v in candidate_values(field, all_crits)
         if criterion_holds(field, crit, v) and all(criterion_holds(field, c, v) for c in met_on_field)
     ]
     if not options:
