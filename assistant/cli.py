@@ -186,6 +186,22 @@ def _jsonl_cases(path: str, keys: tuple[str, ...]) -> Iterator[tuple[dict[str, A
         yield case, None
 
 
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """A learner's question: the short cited answer first (a glossary entry for "what is X"), then the passages."""
+    from assistant.auth import Principal
+    from assistant.guidance import answer_json, answer_text
+    from assistant.service import AssessmentService
+
+    service = AssessmentService(settings)
+    service.ready_index(show_progress=True)
+    found = service.ask(Principal.operator(), args.question, area=args.area, k=args.k)
+    if args.json:
+        _print_json(answer_json(found))
+    else:
+        print(answer_text(found))
+    return 0
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.service import AssessmentService
 
@@ -363,6 +379,13 @@ def build_parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", help="build the guidance index if missing or stale")
     index.add_argument("--rebuild", action="store_true", help="rebuild even when up to date")
     index.set_defaults(func=cmd_index)
+
+    ask = sub.add_parser("ask", help="a question about QMM answered from the guidance, each sentence cited")
+    ask.add_argument("question", help='for example "what is KASA" or "what are the five QMM practice areas"')
+    ask.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
+    ask.add_argument("--area", help="practice-area id, e.g. business_continuity")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.set_defaults(func=cmd_ask)
 
     search = sub.add_parser("search", help="search the guidance corpus and ingested site documents")
     search.add_argument("query", nargs="?", help="what to look for")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from assistant.answering import AnswerSentence, GlossaryHit
 from assistant.retrieval.embeddings import Embedder
 from assistant.retrieval.models import Passage, SearchResult
 
@@ -27,6 +28,8 @@ class WrittenAnswer(BaseModel):
 
 class GuidanceAnswer(BaseModel):
     result: SearchResult
+    answer: list[AnswerSentence] = Field(default_factory=list, description="The 1-3 sentences that answer, cited.")
+    glossary: GlossaryHit | None = Field(default=None, description="Set when the question asks what a term means.")
     highlights: dict[str, str] = Field(default_factory=dict, description="Passage id -> the sentence that answers.")
     written: list[Claim] = Field(default_factory=list)
     note: str | None = None
@@ -64,3 +67,41 @@ def written_answer(model: Any, query: str, passages: list[Passage]) -> tuple[lis
     kept = [c for c in answer.claims if 1 <= c.passage <= len(passages) and c.text.strip()]
     dropped = len(answer.claims) - len(kept)
     return kept, (f"{dropped} claim(s) without a passage shown were left out." if dropped else None)
+
+
+def answer_json(found: GuidanceAnswer) -> dict[str, Any]:
+    """``qmm ask --json``: the answer sentences, the glossary entry, and the passages, each with citation and link."""
+    result = found.result
+    return {
+        "question": result.query,
+        "answer": [s.model_dump() for s in found.answer],
+        "glossary": found.glossary.model_dump() if found.glossary else None,
+        "message": result.message,
+        "passages": [
+            {"id": p.id, "title": p.title, "citation": p.citation(), "url": p.url, "text": p.text,
+             "answering_sentence": found.highlights.get(p.id)}
+            for p in result.passages
+        ],  # fmt: skip
+    }
+
+
+def answer_text(found: GuidanceAnswer) -> str:
+    """``qmm ask``: the answer (each sentence with its citation and link), related notes, then the passages."""
+    lines: list[str] = []
+    if not found.answer:
+        lines.append(found.result.message or "No guidance answers this question.")
+    for n, s in enumerate(found.answer, start=1):
+        lines.append(f"{n}. {s.text}")
+        lines += [f"     - {item}" for item in s.list_items]
+        lines.append(f"   [{s.citation}]" + (f" {s.url}" if s.url else ""))
+    if found.glossary and found.glossary.used_in:
+        lines.append("")
+        term = found.glossary.term
+        lines.append(f"Notes that use {term.upper() if len(term) <= 5 else term}:")
+        lines += [f"  - {title} ({note_id})" for note_id, title in found.glossary.used_in]
+    if found.result.passages:
+        lines.append("")
+        lines.append("Passages:")
+        for rank, p in enumerate(found.result.passages, start=1):
+            lines.append(f"  {rank}. {p.title}  [{p.citation()}]" + (f" {p.url}" if p.url else ""))
+    return "\n".join(lines)

@@ -411,15 +411,20 @@ class AssessmentService:
             return None
 
     def ask(self, principal: Principal, query: str, area: str | None = None, k: int = 5) -> GuidanceAnswer:
-        """The Guidance tab: best passages, the answering sentence of each, and an LLM answer only if configured."""
+        """``qmm ask`` and the Guidance tab: the short cited answer (a glossary entry for "what is X"), the best
+        passages with the answering sentence of each, and an LLM answer only if configured."""
+        from assistant.answering import respond
         from assistant.guidance import GuidanceAnswer, best_sentences, written_answer
 
         self.check(principal, "guidance")
-        result = self.ready_index().search(query, k=k, area=area or None)
-        answer = GuidanceAnswer(result=result)
+        found = respond(self.ready_index(), self.embedder, query, k=k, area=area or None)
+        result = found.result
+        answer = GuidanceAnswer(result=result, answer=found.answer, glossary=found.glossary)
         if not result.passages:
             return answer
         answer.highlights = best_sentences(self.embedder, result.query, result.passages)
+        for sentence in reversed(answer.answer):  # a passage's answering sentence is highlighted (the best wins)
+            answer.highlights[sentence.note_id] = sentence.text
         if self.chat_model is not None:
             answer.written, answer.note = written_answer(self.chat_model, result.query, result.passages)
         return answer

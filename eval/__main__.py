@@ -3,7 +3,7 @@
 import sys
 
 USAGE = ("usage: python -m eval retrieval | extraction [--errors] [--dev] | calibrate | dialogue | bench | "
-         "bench-portfolio")
+         "bench-portfolio | answers [--dev] [--misses] [--tune]")
 
 
 def main(argv: list[str]) -> int:
@@ -19,6 +19,10 @@ def main(argv: list[str]) -> int:
         from eval.bench_portfolio import main as bench_portfolio
 
         return bench_portfolio()
+    if argv[:1] == ["answers"]:
+        from eval.answers import main as answers
+
+        return answers(dev_only="--dev" in argv, show_misses="--misses" in argv, tune_dev="--tune" in argv)
     if argv[:1] == ["calibrate"]:
         from eval.calibrate import main as calibrate
 

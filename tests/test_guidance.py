@@ -42,3 +42,17 @@ def test_llm_failure_still_shows_the_passages(service: AssessmentService) -> Non
     assert claims == []
     assert note is not None
     assert "passages below" in note
+
+
+def test_the_guidance_tab_shows_the_cited_answer_first_with_source_links_and_no_server_path(
+    service: AssessmentService,
+) -> None:
+    shown = guidance_answer_markdown(service.ask(LOCAL, "what is KASA"))
+    assert shown.startswith("**Answer**")
+    assert shown.index("KASA, Knowledge-aided Assessment") < shown.index("**Passages**")
+    assert "[source](https://doi.org/10.1016/j.ijpx.2019.100010)" in shown
+    assert "*Notes that use the term:*" in shown
+    assert "/corpus/" not in shown
+    assert ".md" not in shown
+    listed = guidance_answer_markdown(service.ask(LOCAL, "the five QMM practice areas named by CDER in 2023"))
+    assert "\n1. Management Commitment to Quality\n2. Business Continuity" in listed  # a list stays a list

@@ -119,3 +119,33 @@ def test_the_new_notes_answer_their_questions_in_the_top_3(service: AssessmentSe
                                                           notes: set[str]) -> None:  # fmt: skip
     top = [p.id for p in service.ready_index().search(query, k=3).passages]
     assert notes & set(top), top
+
+
+@pytest.mark.parametrize(
+    ("question", "note", "words"),
+    [("what is KASA", "project-glossary-qmm-terms", "Knowledge-aided Assessment"),
+     ("what are the five QMM practice areas", "fda-practice-areas-2023-five-areas", "five practice areas"),
+     ("what happens after an FDA QMM assessment", "fr-2025-after-assessment-report-improvement-plan",
+      "after the assessment"),
+     ("does a QMM assessment replace a CGMP inspection", "fda-qmm-webpage-not-cgmp-compliance",
+      "not part of FDA's inspection authority")],
+)  # fmt: skip
+def test_the_learner_acceptance_questions_are_answered_in_the_first_sentence_with_a_link(
+    service: AssessmentService, question: str, note: str, words: str
+) -> None:
+    from assistant.auth import Principal
+
+    answer = service.ask(Principal.operator(), question).answer
+    first = answer[0]
+    assert first.note_id == note
+    assert words in first.text
+    assert first.url
+    assert first.url.startswith("https://")
+    if note == "fda-practice-areas-2023-five-areas":  # the list comes with the sentence that opens it
+        assert first.list_items == ["Management Commitment to Quality", "Business Continuity",
+                                    "Advanced Pharmaceutical Quality System", "Technical Excellence",
+                                    "Employee Engagement and Empowerment"]  # fmt: skip
+    if note.startswith("fr-2025-after"):  # the report, the plan and the follow-up are in the answer shown
+        items = " ".join(i for s in answer for i in s.list_items)
+        assert "report with a score" in items
+        assert "six months" in items

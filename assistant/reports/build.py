@@ -7,7 +7,6 @@ provisional, and an area is provisional while fewer than half of its applicable 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,22 +31,20 @@ from assistant.rubric import QuestionScore, SiteProfile
 
 PROVISIONAL_COMPLETENESS = 0.8  # below this share of applicable questions answered, the overall score is provisional
 PROVISIONAL_AREA_SHARE = 0.5  # an area with fewer than half its applicable questions assessed is provisional
-URL = re.compile(r"\s*<(https?://[^>\s]+)>\s*$")
 
 
 def load_citations(corpus_dir: Path) -> dict[str, Citation]:
     """Guidance note id -> its citation (title, source key and document, section, the document's public link)."""
-    from assistant.retrieval.notes import load_notes, load_sources
+    from assistant.retrieval.notes import load_notes, load_sources, split_source
 
     sources = load_sources(corpus_dir)
     notes, _ = load_notes(corpus_dir)
     out = {}
     for note in notes:
         m = note.meta
-        raw = sources.get(m.source, m.source)
-        url = URL.search(raw)
-        out[m.id] = Citation(note_id=m.id, title=m.title, source=m.source, source_title=URL.sub("", raw),
-                             section=m.section, url=url.group(1) if url else None)  # fmt: skip
+        title, url = split_source(sources.get(m.source, m.source))
+        out[m.id] = Citation(note_id=m.id, title=m.title, source=m.source, source_title=title, section=m.section,
+                             url=url)  # fmt: skip
     return out
 
 

@@ -24,10 +24,10 @@ from assistant.retrieval.bm25 import BM25
 from assistant.retrieval.documents import SITE_SOURCE, DocumentError, file_hash, read_document
 from assistant.retrieval.embeddings import Embedder
 from assistant.retrieval.models import COLLECTIONS, Chunk, Collection, Passage, SearchResult
-from assistant.retrieval.notes import corpus_fingerprint, load_sources, note_chunk, require_notes
+from assistant.retrieval.notes import corpus_fingerprint, load_sources, note_chunk, require_notes, split_source
 from assistant.retrieval.store import VectorStore
 
-INDEX_VERSION = 2  # bump when chunking changes: the index then rebuilds
+INDEX_VERSION = 3  # bump when chunking changes: the index then rebuilds (3: a note's list keeps one line per item)
 BM25_WEIGHT = 0.3
 DENSE_CANDIDATES = 100
 NO_STRONG_GUIDANCE = (
@@ -239,12 +239,14 @@ class GuidanceIndex:
     def passage(
         self, chunk: Chunk, score: float, dense: float | None, bm25: float | None, linked: bool = False
     ) -> Passage:
-        source_title = chunk.title if chunk.source == SITE_SOURCE else self.sources.get(chunk.source, chunk.source)
+        raw = chunk.title if chunk.source == SITE_SOURCE else self.sources.get(chunk.source, chunk.source)
+        source_title, url = split_source(raw)
         return Passage(
             id=chunk.id,
             collection=chunk.collection,
             source=chunk.source,
             source_title=source_title,
+            url=url,
             title=chunk.title,
             section=chunk.section,
             page=chunk.page,

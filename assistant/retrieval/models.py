@@ -35,6 +35,7 @@ class Passage(BaseModel):
     collection: Collection
     source: str
     source_title: str = Field(description="The document the source key stands for.")
+    url: str | None = Field(default=None, description="The source document's public link, where one is confirmed.")
     title: str
     section: str | None = None
     page: int | None = None
@@ -49,7 +50,7 @@ class Passage(BaseModel):
     def citation(self) -> str:
         """'Source document, section / p. N, heading' as shown beside a passage."""
         parts = [self.source_title]
-        if self.section:
+        if self.section and self.section.split(" (")[0] not in self.source_title:  # "90 FR 17069 (23 April 2025)"
             parts.append(self.section)
         if self.page is not None:
             parts.append(f"p. {self.page}")

@@ -47,6 +47,15 @@ def load_note_ids(corpus_dir: Path) -> set[str] | None:
     return {p.stem for p in files} or None
 
 
+SOURCE_URL = re.compile(r"\s*<(https?://[^>\s]+)>\s*$")
+
+
+def split_source(raw: str) -> tuple[str, str | None]:
+    """'Document name <https://...>' (a sources.yaml value) -> (document name, public URL or None)."""
+    m = SOURCE_URL.search(raw)
+    return (SOURCE_URL.sub("", raw), m.group(1)) if m else (raw, None)
+
+
 def load_sources(corpus_dir: Path) -> dict[str, str]:
     """Source key -> document name, from ``corpus/sources.yaml``."""
     path = corpus_dir / SOURCES_FILE
@@ -109,7 +118,7 @@ def note_chunk(note: Note) -> Chunk:
     """A note is one passage: it is written to be cited whole."""
     m = note.meta
     paragraphs = re.split(r"\n\s*\n", note.body)
-    text = "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())  # unwrap hard-wrapped lines
+    text = "\n\n".join(unwrap(p) for p in paragraphs if p.strip())
     return Chunk(
         id=m.id,
         collection="guidance",
@@ -120,6 +129,23 @@ def note_chunk(note: Note) -> Chunk:
         path=str(note.path),
         areas=tuple(m.areas),
     )
+
+
+LIST_START = re.compile(r"^\s*(?:[-*]|\d{1,2}[.)])\s+")
+
+
+def unwrap(paragraph: str) -> str:
+    """A hard-wrapped paragraph as one line; a list keeps one line per item (its wrapped lines joined)."""
+    lines: list[str] = []
+    for raw in paragraph.splitlines():
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        if LIST_START.match(raw) or not lines:
+            lines.append(line)
+        else:
+            lines[-1] += " " + line
+    return "\n".join(lines)
 
 
 def corpus_fingerprint(corpus_dir: Path) -> str:

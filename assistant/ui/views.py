@@ -25,41 +25,69 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def source_link(url: str | None) -> str:
+    """A link to the source document's public page (sources.yaml), or nothing where none is confirmed."""
+    return f" · [source]({url})" if url and url.startswith("https://") and " " not in url and ")" not in url else ""
+
+
 def passages_markdown(
     passages: list[Passage],
     message: str | None = None,
     highlights: dict[str, str] | None = None,
     numbered: bool = False,
 ) -> str:
-    """Passages with their citations; each expands to the passage itself, its answering sentence highlighted."""
+    """Passages with their citations and source links; each expands to the passage itself (its lists as lists), its
+    answering sentence highlighted. No server path is shown."""
     if not passages:
         return message or NO_STRONG_GUIDANCE
     blocks = []
     for n, p in enumerate(passages, start=1):
         tag = "linked to this question" if p.linked else f"similarity {p.dense:.2f}" if p.dense is not None else ""
+        tag_html = f" <small>({tag})</small>" if tag else ""
         body = esc(p.text)
         sentence = (highlights or {}).get(p.id)
         if sentence:
             body = body.replace(esc(sentence), f"<mark>{esc(sentence)}</mark>", 1)
         number = f"[{n}] " if numbered else ""
         lead = f"\n\n> {esc(sentence)}" if sentence else ""
+        link = source_link(p.url)
         blocks.append(
-            f"{number}**{esc(p.title)}** · {esc(p.citation())} <small>({tag})</small>{lead}\n\n"
-            f"<details><summary>Open the passage</summary>\n\n{body}\n\n<small>{esc(p.path)}</small></details>"
+            f"{number}**{esc(p.title)}** · {esc(p.citation())}{link}{tag_html}{lead}\n\n"
+            f"<details><summary>Open the passage</summary>\n\n{body}\n\n</details>"
             if sentence
-            else f"<details><summary>{number}<b>{esc(p.title)}</b> · {esc(p.citation())} <small>({tag})</small>"
-            f"</summary>\n\n{body}\n\n<small>{esc(p.path)}</small></details>"
+            else f"<details><summary>{number}<b>{esc(p.title)}</b> · {esc(p.citation())}{tag_html}</summary>\n\n"
+            f"{body}\n\n{link.removeprefix(' · ')}</details>"
         )
     return "\n\n".join(blocks)
 
 
+def short_answer_markdown(answer: GuidanceAnswer) -> str:
+    """The short answer: the sentences from the guidance that answer, each with the passage it is from ([n]), its
+    citation and a link to the source; a glossary term's entry first, with the notes that use the term."""
+    if not answer.answer:
+        return ""
+    number = {p.id: n for n, p in enumerate(answer.result.passages, start=1)}
+    lines = ["**Answer** (sentences from the guidance below, chosen without an LLM; each cites its passage)", ""]
+    for s in answer.answer:
+        ref = f"[{number[s.note_id]}] " if s.note_id in number else ""
+        lines.append(f"- {esc(s.text)}")
+        lines += [f"    - {esc(item)}" for item in s.list_items]
+        lines.append(f"  <small>{ref}{esc(s.citation)}{source_link(s.url)}</small>")
+    if answer.glossary and answer.glossary.used_in:
+        titles = "; ".join(esc(title) for _, title in answer.glossary.used_in)
+        lines += ["", f"*Notes that use the term:* {titles}"]
+    return "\n".join(lines)
+
+
 def guidance_answer_markdown(answer: GuidanceAnswer) -> str:
-    parts = []
+    parts = [short_answer_markdown(answer)] if answer.answer else []
     if answer.written:
-        parts.append("**Answer** (written by the configured LLM from the passages below; each sentence cites one)")
+        parts.append("**Written answer** (by the configured LLM from the passages below; each sentence cites one)")
         parts.append(" ".join(f"{esc(c.text.strip())} [{c.passage}]" for c in answer.written))
     if answer.note:
         parts.append(f"*{esc(answer.note)}*")
+    if answer.result.passages:
+        parts.append("**Passages**")
     parts.append(passages_markdown(answer.result.passages, answer.result.message, answer.highlights, numbered=True))
     return "\n\n".join(parts)
 
