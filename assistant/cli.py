@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -202,6 +203,35 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_learn(args: argparse.Namespace, settings: Settings) -> int:
+    """The Learn tab's reading: the start-here overview, one practice area's reading path, or one note in full."""
+    import html
+
+    from assistant.auth import Principal
+    from assistant.service import AssessmentService
+    from assistant.ui.learn_views import note_markdown, overview_markdown, path_markdown
+
+    service = AssessmentService(settings)
+    learning, me = service.learning, Principal.operator()
+    if args.note:
+        note = learning.note(me, args.note)
+        data: object = note.model_dump(mode="json")
+        text = note_markdown(note, service.protocol)
+    elif args.area:
+        path = learning.path(me, args.area)
+        data, text = path.model_dump(mode="json"), path_markdown(path)
+    else:
+        sections = learning.overview(me)
+        data = [{**s.model_dump(mode="json"), "read_next": [n.model_dump(mode="json") for n in notes]}
+                for s, notes in sections]  # fmt: skip
+        text = overview_markdown(sections, [learning.source_titles(s.sources) for s, _ in sections])
+    if args.json:
+        _print_json(data)
+    else:
+        print(html.unescape(re.sub(r"</?(small|details|summary)>", "", text)))
+    return 0
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.service import AssessmentService
 
@@ -386,6 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--area", help="practice-area id, e.g. business_continuity")
     ask.add_argument("--json", action="store_true", help="print JSON")
     ask.set_defaults(func=cmd_ask)
+
+    learn = sub.add_parser("learn", help="the start-here overview of QMM, a practice area's reading path, or a note")
+    learn.add_argument("area", nargs="?", help="practice-area id for its reading path, e.g. advanced_pqs")
+    learn.add_argument("--note", help="open one guidance note in full, by id")
+    learn.add_argument("--json", action="store_true", help="print JSON")
+    learn.set_defaults(func=cmd_learn)
 
     search = sub.add_parser("search", help="search the guidance corpus and ingested site documents")
     search.add_argument("query", nargs="?", help="what to look for")

