@@ -5,6 +5,7 @@ score. Everyone who may read guidance may learn and practise; rounds are kept pe
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -64,23 +65,25 @@ class LearningService:
         return {n.meta.id: n for n in require_notes(self.service.settings.corpus_dir, areas)}
 
     @cached_property
+    def _sources(self) -> dict[str, tuple[str, str | None]]:
+        """Source key -> (document name, public URL or None), read once."""
+        return {k: split_source(v) for k, v in load_sources(self.service.settings.corpus_dir).items()}
+
+    @cached_property
     def content(self) -> LearnContent:
-        corpus = self.service.settings.corpus_dir
-        return load_learn(corpus / LEARN_FILE, self._notes, set(load_sources(corpus)),
+        return load_learn(self.service.settings.corpus_dir / LEARN_FILE, self._notes, set(self._sources),
                           [a.id for a in self.service.protocol.meta.areas])  # fmt: skip
 
     @cached_property
     def links(self) -> dict[str, NoteLink]:
-        sources = {k: split_source(v) for k, v in load_sources(self.service.settings.corpus_dir).items()}
-        return note_links(self._notes.values(), self.service.protocol, sources)
+        return note_links(self._notes.values(), self.service.protocol, self._sources)
 
     def overview(self, principal: Principal) -> list[tuple[OverviewSection, list[NoteLink]]]:
         self.service.check(principal, "guidance")
         return [(s, [self.links[n] for n in s.notes]) for s in self.content.overview]
 
     def source_titles(self, keys: list[str]) -> list[tuple[str, str | None]]:
-        sources = load_sources(self.service.settings.corpus_dir)
-        return [split_source(sources[k]) for k in keys if k in sources]
+        return [self._sources[k] for k in keys if k in self._sources]
 
     def path(self, principal: Principal, area: str) -> ReadingPath:
         self.service.check(principal, "guidance")
@@ -130,10 +133,8 @@ class LearningService:
             folder = self.service.settings.examples_dir
             raise AssistantError(f"no example sites on {self.service.protocol.ref} in {folder}, "
                                  "so there is nothing to practise on")  # fmt: skip
-        done: dict[str, int] = {}
-        for t in practice_attempts(self.service.store, learner_key(principal), self.service.protocol.ref):
-            done[t.card] = done.get(t.card, 0) + 1
-        card = next_card(self.cards, done, area)
+        tried = practice_attempts(self.service.store, learner_key(principal), self.service.protocol.ref)
+        card = next_card(self.cards, Counter(t.card for t in tried), area)
         if card is None:
             raise AssistantError(f"no example answers for practice area {str(area)[:60]!r}")
         return card

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -61,3 +62,12 @@ def add_user(data_dir: Path, name: str, password: str, *grant: str, admin: bool 
     if grant:
         subprocess.run([*run, "grant", name, "--site", grant[0], "--role", grant[1]], env=env, check=True,
                        capture_output=True)  # fmt: skip
+
+
+def shoot(pg: Any, name: str, element: str | None = None) -> None:
+    """A screenshot of the page (or one element) under SCREENSHOT_DIR; nothing is kept when it is not set."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        target = pg.locator(element).first if element else pg
+        target.screenshot(path=str(Path(folder) / name), **({} if element else {"full_page": True}))

@@ -7,7 +7,6 @@ Set SCREENSHOT_DIR to keep screenshots of the workspace at 1280 and 390 px wide.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +14,12 @@ import pytest
 
 from assistant.service import AssessmentService
 from assistant.settings import Settings
-from tests.served import Server, free_port
+from tests.served import Server, free_port, shoot
 from tests.test_browser import browser, page  # noqa: F401 - the fixtures
 from tests.test_review import MC01_V2, MC01_V2_FORM, confirm_mc01
 from tests.test_service import LOCAL, POOR, POOR_FORM
 
 pytestmark = pytest.mark.slow
-
-
-def shoot(pg: Any, name: str, element: str | None = None) -> None:
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        target = pg.locator(element).first if element else pg
-        target.screenshot(path=str(Path(folder) / name), **({} if element else {"full_page": True}))
 
 
 @pytest.fixture

@@ -7,24 +7,15 @@ Set SCREENSHOT_DIR to keep screenshots of the Learn tab at 1280 and 390 px wide.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.served import Server, free_port
+from tests.served import Server, free_port, shoot
 from tests.test_browser import browser, page  # noqa: F401 - the fixtures
 
 pytestmark = pytest.mark.slow
-
-
-def shoot(pg: Any, name: str, element: str | None = None) -> None:
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        target = pg.locator(element).first if element else pg
-        target.screenshot(path=str(Path(folder) / name), **({} if element else {"full_page": True}))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ being practised lives in ``gr.State``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -21,13 +21,16 @@ from assistant.ui.learn_views import (
     result_markdown,
 )
 
+if TYPE_CHECKING:
+    from assistant.learning_service import LearningService
+
 
 class LearnTab:
     def __init__(self, service: AssessmentService, access: Access) -> None:
         self.service, self.access = service, access
 
     @property
-    def learning(self) -> Any:
+    def learning(self) -> LearningService:
         return self.service.learning
 
     def overview(self, request: gr.Request) -> str:
