@@ -43,8 +43,8 @@ from assistant.safe_input import (
     InputLimits,
     InputRefused,
     decode_text,
+    load_yaml,
     parse_json,
-    parse_yaml,
     read_regular_file,
 )
 
@@ -352,7 +352,7 @@ def read_answers_file(path: Path, limits: InputLimits = LIMITS) -> dict[str, Any
     is_json = path.suffix.lower() == ".json"
     try:
         text = decode_text(read_regular_file(path, limits.answers_file_bytes))
-        data = parse_json(text, limits) if is_json else parse_yaml(text, limits)[0]
+        data = parse_json(text, limits) if is_json else load_yaml(text, limits)
     except InputRefused as exc:
         where = f"{name}:{exc.line}" if exc.line else name
         raise AnswerError(f"cannot read the answers file {where}: it {exc}") from None

@@ -77,6 +77,8 @@ class AuditReport:
 
 def _plain(value: Any) -> Any:
     """The value as it reads back from a JSON column (tuples become lists, keys strings)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     return json.loads(json.dumps(value, allow_nan=False))
 
 

@@ -5,7 +5,10 @@ scoped to the sites the caller may see; importing is for admins (the operator at
 
 from __future__ import annotations
 
+import gc
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import cache, cached_property
 from pathlib import Path
@@ -73,6 +76,19 @@ def _months_ago(today: date, months: int) -> date:
     return today.replace(year=year, month=month, day=min(today.day, 28))
 
 
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Cyclic garbage collection off while a bulk import builds its many short-lived objects (it otherwise rescans
+    them again and again: a third of a large import's time), back on afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 class PortfolioService:
     def __init__(self, service: AssessmentService) -> None:
         self.svc = service
@@ -93,6 +109,10 @@ class PortfolioService:
             raise AccessDenied("Only an admin (or the operator at the command line) may import a portfolio.")
         if not folder.is_dir():
             raise AssistantError(f"{folder} is not a folder (it should hold sites.csv and the answers files).")
+        with _no_gc_pauses():
+            return self._import(folder, current)
+
+    def _import(self, folder: Path, current: Principal) -> dict[str, int]:
         rows = read_portfolio(folder, self.svc.answers_protocol)
 
         def state_of(interview_id: int, assessment_id: int, row: PortfolioRow) -> str:
@@ -121,17 +141,19 @@ class PortfolioService:
             digest.update(Path(str(module.__file__)).read_bytes())
         return digest.hexdigest()[:16]
 
-    def profiles(self, principal: Principal, ids: list[int]) -> dict[int, SiteProfile]:
+    def profiles(self, principal: Principal, ids: list[int], refs: dict[int, str] | None = None
+                 ) -> dict[int, SiteProfile]:  # fmt: skip
         """The profiles of many assessments for the portfolio (no criterion traces, no gate), from the profile
         cache while each assessment's latest audit event, its protocol's content and the scoring code are
-        unchanged; scored (and cached) otherwise. The caller has already been limited to its sites."""
+        unchanged; scored (and cached) otherwise. The caller has already been limited to its sites; ``refs``
+        (assessment id -> protocol version, when the caller has them) saves a lookup per assessment."""
         store = self.svc.store
         events = last_events(store, ids)
         cached = cached_profiles(store, ids)
         out: dict[int, SiteProfile] = {}
         fresh: dict[int, tuple[str, dict[str, Any]]] = {}
         for aid in ids:
-            protocol = self.svc.protocol_of(aid)
+            protocol = self.svc.protocol_for(refs[aid]) if refs and aid in refs else self.svc.protocol_of(aid)
             key = f"{events.get(aid, 0)}|{protocol.ref}|{protocol_hash(self.svc, protocol.ref)}|{self.code_fingerprint}"
             hit = cached.get(aid)
             if hit is not None and hit[0] == key:
@@ -147,8 +169,8 @@ class PortfolioService:
 
     def _latest_all(self, principal: Principal, sites: list[dict[str, Any]]) -> list[tuple[SiteProfile | None,
                                                                                              str | None]]:  # fmt: skip
-        ids = [s["assessments"][-1]["id"] for s in sites if s["assessments"]]
-        got = self.profiles(principal, ids)
+        latest = {s["assessments"][-1]["id"]: s["assessments"][-1]["protocol"] for s in sites if s["assessments"]}
+        got = self.profiles(principal, list(latest), latest)
         return [(got[s["assessments"][-1]["id"]], s["assessments"][-1]["created_at"][:10]) if s["assessments"]
                 else (None, None) for s in sites]  # fmt: skip
 
@@ -162,16 +184,21 @@ class PortfolioService:
                 for s in self._sites(principal)]  # fmt: skip
 
     def benchmark(self, principal: Principal) -> Benchmark:
-        sites = self._sites(principal)
-        return benchmark([(s["name"], *latest) for s, latest in zip(sites, self._latest_all(principal, sites),
-                                                                    strict=True)])  # fmt: skip
+        return self.overview(principal)[0]
 
     def rank(self, principal: Principal, today: date | None = None) -> list[Rank]:
+        return self.overview(principal, today)[1]
+
+    def overview(self, principal: Principal, today: date | None = None) -> tuple[Benchmark, list[Rank]]:
+        """The benchmark and the enrolment order together, from one read of the sites and their latest profiles
+        (what the Portfolio tab shows)."""
         today = today or utcnow().date()
         sites = self._sites(principal)
+        latest = self._latest_all(principal, sites)
+        bench = benchmark([(s["name"], *pair) for s, pair in zip(sites, latest, strict=True)])
         rows = [(s["record"], eligibility(self.rules.eligibility, s["record"], today), profile, when)
-                for s, (profile, when) in zip(sites, self._latest_all(principal, sites), strict=True)]  # fmt: skip
-        return rank_sites(self.rules.ranking, rows)
+                for s, (profile, when) in zip(sites, latest, strict=True)]  # fmt: skip
+        return bench, rank_sites(self.rules.ranking, rows)
 
     def site(self, principal: Principal, name: str, today: date | None = None) -> SiteHistory:
         """One site over time: its assessments, the change since the one before, the latest plan's due items,

@@ -301,8 +301,11 @@ class AssessmentService:
         _, assessment_id = self.assessment_access(principal, assessment, "read_results")
         return self.heard_answers(assessment_id)
 
-    def heard_answers(self, assessment_id: int) -> dict[str, list[HeardAnswer]]:
-        return heard_answers(self.protocol_of(assessment_id), self.store.confirmed_answers(assessment_id))
+    def heard_answers(self, assessment_id: int, protocol: Protocol | None = None) -> dict[str, list[HeardAnswer]]:
+        """Each question's confirmed answers with their levels, on ``protocol`` (the assessment's own version; the
+        caller may pass it when it has it already)."""
+        protocol = protocol or self.protocol_of(assessment_id)
+        return heard_answers(protocol, self.store.confirmed_answers(assessment_id))
 
     def protocol_of(self, assessment_id: int) -> Protocol:
         """The protocol version an assessment was started on (it is read and scored on it for good)."""
@@ -365,7 +368,7 @@ class AssessmentService:
         register = self.assessor.workspace.evidence(assessment_id)
         answers: dict[str, ConfirmedAnswer] = {}
         validated = []
-        for qid, heard in self.heard_answers(assessment_id).items():
+        for qid, heard in self.heard_answers(assessment_id, protocol).items():
             answer, final = scored_final(protocol, qid, heard, validations.get(qid), resolutions.get(qid),
                                          [e for e in register if e["question_id"] == qid])  # fmt: skip
             answers[qid] = with_seen(protocol, answer, seen.get(qid))

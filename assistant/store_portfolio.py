@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, time
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -20,9 +21,17 @@ from assistant.auth import new_token
 from assistant.extraction.models import FieldValue, StructuredAnswer
 from assistant.portfolio.records import PortfolioRow, SiteRecord, site_key
 from assistant.protocol.models import Protocol
-from assistant.store import Store, find_site
+from assistant.store import Store
 from assistant.store_review_rows import ProfileCacheRow
-from assistant.store_schema import AnswerRow, AssessmentRow, AuditRow, InterviewRow, SiteRow, answer_summary, audit
+from assistant.store_schema import (
+    AnswerRow,
+    AssessmentRow,
+    AuditRow,
+    InterviewRow,
+    SiteRow,
+    answer_summary,
+    append_events,  # fmt: skip
+)
 
 __all__ = ["cached_profiles", "import_portfolio", "last_events", "save_profiles", "site_records"]
 
@@ -33,92 +42,146 @@ def site_records(store: Store, names: set[str] | None = None) -> list[dict[str, 
         query = select(SiteRow).order_by(SiteRow.name)
         if names is not None:
             query = query.where(SiteRow.name.in_(sorted(names)))
-        out = []
-        for site in s.scalars(query).all():
-            assessments = s.scalars(select(AssessmentRow).where(AssessmentRow.site_id == site.id)
-                                    .order_by(AssessmentRow.created_at, AssessmentRow.id)).all()  # fmt: skip
-            record = SiteRecord.model_validate({**(site.record or {}), "name": site.name})
-            out.append({"name": site.name, "record": record, "assessments": [
-                {"id": a.id, "token": a.token, "protocol": a.protocol, "status": a.status,
-                 "created_at": a.created_at.isoformat(), "source": a.source} for a in assessments]})  # fmt: skip
-        return out
+        sites = s.scalars(query).all()
+        by_site: dict[int, list[dict[str, Any]]] = {site.id: [] for site in sites}
+        rows = s.execute(select(AssessmentRow.site_id, AssessmentRow.id, AssessmentRow.token, AssessmentRow.protocol,
+                                AssessmentRow.status, AssessmentRow.created_at, AssessmentRow.source)
+                         .order_by(AssessmentRow.created_at, AssessmentRow.id))  # fmt: skip
+        for site_id, aid, token, protocol, status, created_at, source in rows:
+            if site_id in by_site:
+                by_site[site_id].append({"id": aid, "token": token, "protocol": protocol, "status": status,
+                                         "created_at": created_at.isoformat(), "source": source})  # fmt: skip
+        return [{"name": site.name, "record": SiteRecord.model_validate({**(site.record or {}), "name": site.name}),
+                 "assessments": by_site[site.id]} for site in sites]  # fmt: skip
+
+
+@cache
+def _blank() -> tuple[dict[str, Any], dict[str, Any]]:
+    """An empty FieldValue and an empty StructuredAnswer, as JSON (the frame of every imported answer)."""
+    return FieldValue(field="x").model_dump(mode="json"), StructuredAnswer(question_id="x", values={}).model_dump(
+        mode="json")  # fmt: skip
 
 
 def _structured(protocol: Protocol, qid: str, values: dict[str, Any], name: str) -> dict[str, Any]:
     """The file's values as a StructuredAnswer (JSON), every value the site's own (source "edited")."""
     question = protocol.question(qid)
     fields = question.fields if question else []
-    empty = FieldValue(field="x").model_dump(mode="json")
+    empty, frame = _blank()
     out = {f.id: {**empty, "field": f.id, "value": values.get(f.id), "confidence": 1.0,
                   "source": "edited" if f.id in values else "extracted"} for f in fields}  # fmt: skip
-    return {**StructuredAnswer(question_id=qid, values={}).model_dump(mode="json"), "values": out,
-            "texts": [f"from the answers file {name}"], "extractor": "file"}
+    return {**frame, "question_id": qid, "values": out, "texts": [f"from the answers file {name}"],
+            "extractor": "file"}
 
 
 def import_portfolio(store: Store, rows: Sequence[PortfolioRow], protocols: Callable[[str], Protocol], who: str,
                      now: datetime, state_of: Callable[[int, int, PortfolioRow], str]) -> dict[str, int]:  # fmt: skip
-    """Write the checked rows; {"sites_added", "sites_updated", "assessments_added", "assessments_skipped"}."""
+    """Write the checked rows; {"sites_added", "sites_updated", "assessments_added", "assessments_skipped"}.
+
+    In bulk: the sites and existing sources are read once, the new assessments and interviews are flushed together,
+    and the answers and audit events go in as one multi-row insert each (the events chained by ``append_events``,
+    in the order an interview's writes would make them)."""
     counts = dict.fromkeys(("sites_added", "sites_updated", "assessments_added", "assessments_skipped"), 0)
 
     def work(s: Session) -> dict[str, int]:
-        seen: dict[str, SiteRow] = {}
+        sites = {_key(r.name): r for r in s.scalars(select(SiteRow)).all()}
+        events: list[dict[str, Any]] = []
+        seen: set[str] = set()
         for row in rows:
-            key = site_key(row.record.name)
-            site = seen.get(key) or find_site(s, row.record.name)
+            key = _key(row.record.name)
+            site = sites.get(key)
             record = row.record.model_dump(mode="json", exclude={"name"})
             if site is None:
-                site = SiteRow(name=row.record.name, created_at=now, record=record)
+                site = sites[key] = SiteRow(name=row.record.name, created_at=now, record=record)
                 s.add(site)
-                s.flush()
                 counts["sites_added"] += 1
-                s.add(audit(now, who, "site_record", "site", site.name, None, record, None))
+                events.append(_event(now, who, "site_record", "site", site.name, None, record, None))
             elif key not in seen and (site.record or {}) != record:
-                s.add(audit(now, who, "site_record", "site", site.name, site.record, record, None))
+                events.append(_event(now, who, "site_record", "site", site.name, site.record, record, None))
                 site.record = record
                 counts["sites_updated"] += 1
-            seen[key] = site
-            if row.parsed is not None and row.protocol and row.assessed_on:
-                _assessment(s, site, row, protocols(row.protocol), who, now, counts, state_of)
+            seen.add(key)
+        s.flush()  # the new sites' ids
+        done = {(site_id, _source_key(source or {})) for site_id, source in
+                s.execute(select(AssessmentRow.site_id, AssessmentRow.source)).all()}  # fmt: skip
+        todo: list[tuple[PortfolioRow, SiteRow, Protocol, AssessmentRow]] = []
+        for row in rows:
+            if row.parsed is None or not row.protocol or not row.assessed_on:
+                continue
+            assert row.answers_file is not None
+            site = sites[_key(row.record.name)]
+            source = {"file": row.answers_file, "sha256": row.sha256, "assessed_on": row.assessed_on.isoformat()}
+            if (site.id, _source_key(source)) in done:
+                counts["assessments_skipped"] += 1
+                continue
+            done.add((site.id, _source_key(source)))
+            protocol = protocols(row.protocol)
+            a = AssessmentRow(site_id=site.id, protocol=protocol.ref, status="final", facts=dict(row.parsed.facts),
+                              gate=dict(row.parsed.gate) or None, created_at=_when(row), token=new_token(),
+                              source=source)  # fmt: skip
+            todo.append((row, site, protocol, a))
+        s.add_all(t[3] for t in todo)
+        s.flush()  # the new assessments' ids
+        interviews = [InterviewRow(assessment_id=a.id, interviewee=f"answers file {row.answers_file}", role="all",
+                                   protocol=protocol.ref, state="", revision=1, created_at=_when(row),
+                                   updated_at=_when(row), token=new_token())
+                      for row, _site, protocol, a in todo]  # fmt: skip
+        s.add_all(interviews)
+        s.flush()
+        answers: list[dict[str, Any]] = []
+        for (row, site, protocol, a), interview in zip(todo, interviews, strict=True):
+            interview.state = state_of(interview.id, a.id, row)
+            source = dict(a.source or {})
+            events.append(_event(now, who, "import", "assessment", str(a.id), None, {"site": site.name, **source},
+                                 protocol.ref, a.id))  # fmt: skip
+            for r in _answer_rows(row, protocol, a.id, interview.id, who):
+                answers.append(r)
+                events.append(_event(now, who, r["status"], "answer", r["question_id"], None,
+                                     answer_summary(r), protocol.ref, a.id))  # fmt: skip
+            counts["assessments_added"] += 1
+        if answers:
+            s.connection().execute(insert(AnswerRow), answers)  # Core: no ORM bookkeeping per row
+        append_events(s, store.audit_key, events)
         return counts
 
     return store.write(work)
 
 
-def _assessment(s: Session, site: SiteRow, row: PortfolioRow, protocol: Protocol, who: str, now: datetime,
-                counts: dict[str, int], state_of: Callable[[int, int, PortfolioRow], str]) -> None:  # fmt: skip
+def _key(name: str) -> str:
+    """Names that differ only in case, spacing or punctuation are one site (``find_site``); a name of punctuation
+    only is its own."""
+    return site_key(name) or f"\x00{name}"
+
+
+def _source_key(source: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in source.items()))
+
+
+def _when(row: PortfolioRow) -> datetime:
     assert row.assessed_on is not None
+    return datetime.combine(row.assessed_on, time(12, 0))
+
+
+def _event(now: datetime, who: str, action: str, entity: str, entity_id: str, before: Any, after: Any,
+           protocol: str | None, assessment_id: int | None = None) -> dict[str, Any]:  # fmt: skip
+    return {"at": now, "who": who, "action": action, "entity": entity, "entity_id": entity_id, "before": before,
+            "after": after, "protocol": protocol, "assessment_id": assessment_id}  # fmt: skip
+
+
+def _answer_rows(row: PortfolioRow, protocol: Protocol, assessment_id: int, interview_id: int,
+                 who: str) -> list[dict[str, Any]]:  # fmt: skip
+    """One confirmed (or n/a) answer version per question in the file, as an interview's confirm would write it."""
+    assert row.parsed is not None
     assert row.answers_file is not None
-    source = {"file": row.answers_file, "sha256": row.sha256, "assessed_on": row.assessed_on.isoformat()}
-    existing = s.scalars(select(AssessmentRow).where(AssessmentRow.site_id == site.id)).all()
-    if any((a.source or {}) == source for a in existing):
-        counts["assessments_skipped"] += 1
-        return
-    when = datetime.combine(row.assessed_on, time(12, 0))
-    parsed = row.parsed
-    a = AssessmentRow(site_id=site.id, protocol=protocol.ref, status="final", facts=dict(parsed.facts),
-                      gate=dict(parsed.gate) or None, created_at=when, token=new_token(), source=source)  # fmt: skip
-    s.add(a)
-    s.flush()
-    s.add(audit(now, who, "import", "assessment", str(a.id), None, {"site": site.name, **source}, protocol.ref, a.id))
-    interview = InterviewRow(assessment_id=a.id, interviewee=f"answers file {row.answers_file}", role="all",
-                             protocol=protocol.ref, state="", revision=1, created_at=when, updated_at=when,
-                             token=new_token())  # fmt: skip
-    s.add(interview)
-    s.flush()
-    interview.state = state_of(interview.id, a.id, row)
-    rows = []
-    for qid, answer in parsed.answers.items():
+    out = []
+    for qid, answer in row.parsed.answers.items():
         na = answer.na_justification
-        rows.append({"assessment_id": a.id, "interview_id": interview.id, "question_id": qid, "version": 1,
-                     "status": "na" if na is not None else "confirmed", "raw_text": f"from {row.answers_file}",
-                     "answer": {} if na is not None else _structured(protocol, qid, dict(answer.values),
-                                                                     row.answers_file),
-                     "na_justification": na, "who": who, "protocol": protocol.ref, "created_at": when})  # fmt: skip
-    if rows:  # one bulk insert; each row's audit event is the one an interview's write would make
-        s.execute(insert(AnswerRow), rows)
-        s.add_all(audit(now, who, r["status"], "answer", r["question_id"], None, answer_summary(AnswerRow(**r)),
-                        protocol.ref, a.id) for r in rows)  # fmt: skip
-    counts["assessments_added"] += 1
+        out.append({"assessment_id": assessment_id, "interview_id": interview_id, "question_id": qid, "version": 1,
+                    "status": "na" if na is not None else "confirmed", "raw_text": f"from {row.answers_file}",
+                    "answer": {} if na is not None else _structured(protocol, qid, dict(answer.values),
+                                                                    row.answers_file),
+                    "na_justification": na, "who": who, "protocol": protocol.ref,
+                    "created_at": _when(row)})  # fmt: skip
+    return out
 
 
 def last_events(store: Store, ids: Sequence[int]) -> dict[int, int]:

@@ -31,7 +31,9 @@ is retried (``Store._write``) instead of forking the chain.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -306,10 +308,31 @@ def chain_new_events(session: Session, key: bytes) -> None:
         row.hash = prev = event_hash(key, {name: getattr(row, name) for name in HASHED})
 
 
-def answer_summary(row: AnswerRow) -> dict[str, Any]:
-    values = {k: v.get("value") for k, v in (row.answer or {}).get("values", {}).items() if v.get("value") is not None}
-    return {"version": row.version, "status": row.status, "values": values, "na": row.na_justification,
-            "interview": row.interview_id}  # fmt: skip
+def append_events(session: Session, key: bytes, events: list[dict[str, Any]]) -> None:
+    """Many audit events (dicts of ``audit``'s fields) chained onto the latest event and written in one multi-row
+    insert, in list order, as ``chain_new_events`` would chain them one by one. The session is flushed first, so
+    events already added to it come before these."""
+    if not events:
+        return
+    session.flush()
+    latest = session.scalar(select(AuditRow.hash).where(AuditRow.hash.is_not(None))
+                            .order_by(AuditRow.id.desc()).limit(1))  # fmt: skip
+    prev = latest or GENESIS
+    for e in events:
+        if e["at"].tzinfo is not None:
+            e["at"] = e["at"].astimezone(UTC).replace(tzinfo=None)
+        e["prev_hash"] = prev
+        e["hash"] = prev = event_hash(key, {name: e.get(name) for name in HASHED})
+    session.connection().execute(insert(AuditRow), events)  # Core: no ORM bookkeeping per event
+
+
+def answer_summary(row: AnswerRow | Mapping[str, Any]) -> dict[str, Any]:
+    """What an answer version's audit event records of it; ``row`` is an AnswerRow or a dict of its columns."""
+    get = row.get if isinstance(row, Mapping) else partial(getattr, row)
+    values = {k: v.get("value") for k, v in (get("answer") or {}).get("values", {}).items()
+              if v.get("value") is not None}  # fmt: skip
+    return {"version": get("version"), "status": get("status"), "values": values, "na": get("na_justification"),
+            "interview": get("interview_id")}  # fmt: skip
 
 
 def migrate(engine: Engine, url: str, key_file: Path) -> bytes:

@@ -65,16 +65,17 @@ def main() -> int:
         ranked = time.perf_counter() - t
         from assistant.ui.portfolio_views import heatmap_html, ranking_markdown, spread_markdown
 
-        t = time.perf_counter()
+        t = time.perf_counter()  # what the tab does: both from one read, then rendered
+        bench, ranks = svc.portfolio.overview(OPERATOR)
         page = heatmap_html(bench) + spread_markdown(bench) + ranking_markdown(ranks)
-        rendered = time.perf_counter() - t
+        tab = time.perf_counter() - t
         t = time.perf_counter()
         svc.portfolio.site(OPERATOR, "Site 042")
         one_site = time.perf_counter() - t
     print(f"portfolio of {SITES} sites x {len(DATES)} assessments ({counts['assessments_added']} imported, "
           f"{len(bench.rows)} benchmarked, {len(ranks)} ranked):")
     print(f"  import {imported:.1f} s; first benchmark (scores every latest assessment, fills the profile cache) "
-          f"{cold:.1f} s; then benchmark {benchmarked:.2f} s, rank {ranked:.2f} s, Portfolio tab (benchmark + rank + "
-          f"rendering {rendered:.2f} s) {benchmarked + ranked + rendered:.2f} s ({len(page):,} characters); one "
+          f"{cold:.1f} s; then benchmark {benchmarked:.2f} s, rank {ranked:.2f} s, Portfolio tab (both from one read, "
+          f"rendered) {tab:.2f} s ({len(page):,} characters); one "
           f"site's history {one_site:.1f} s")
     return 0

@@ -162,3 +162,17 @@ def test_a_staff_member_sees_only_their_sites(svc: AssessmentService) -> None:
     assert [r.site for r in svc.portfolio.rank(staff)] == ["Norvale Tablets"]
     with pytest.raises(AssistantError, match="no site"):
         svc.portfolio.site(staff, "Kestrel Biologics")
+
+
+def test_an_import_leaves_a_record_that_verifies(svc: AssessmentService) -> None:
+    report = svc.audit_trail.verify()
+    assert report.ok, [f.message for f in report.findings]
+    assert report.answers > 100  # the answers were written in bulk, each with its own event
+    assert report.events > report.answers
+    turn = svc.start_interview(LOCAL, "Norvale Tablets", "Ann", "qa_head")  # events appended after the bulk ones
+    turn = svc.turn(LOCAL, turn.state, "We review quality metrics monthly with the site head.")
+    svc.turn(LOCAL, turn.state, "confirm")
+    assert svc.audit_trail.verify().ok
+    with svc.store.engine.begin() as conn:  # an answer edited behind the app's back is caught
+        conn.exec_driver_sql("UPDATE answers SET answer = '{}' WHERE id = (SELECT min(id) FROM answers)")
+    assert not svc.audit_trail.verify().ok

@@ -19,8 +19,7 @@ class PortfolioTab:
 
     def show(self, request: gr.Request) -> tuple[Any, ...]:
         me = self.access.principal(request)
-        bench = service_call(self.service.portfolio.benchmark, me)
-        ranks = service_call(self.service.portfolio.rank, me)
+        bench, ranks = service_call(self.service.portfolio.overview, me)
         names = [r.site for r in sorted(ranks, key=lambda r: r.site)]
         return (heatmap_html(bench), spread_markdown(bench), ranking_markdown(ranks),
                 gr.update(choices=names, value=None))  # fmt: skip
