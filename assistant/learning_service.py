@@ -5,6 +5,7 @@ score. Everyone who may read guidance may learn and practise; rounds are kept pe
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 from assistant.answers import read_answers, read_answers_file
 from assistant.auth import Principal
 from assistant.errors import AnswerError, AssistantError
-from assistant.interview_service import utcnow
+from assistant.interview_service import MAX_MESSAGE_CHARS, utcnow
 from assistant.learning import (
     LEARN_FILE,
     AreaAgreement,
@@ -34,9 +35,18 @@ from assistant.learning import (
     question_notes,
     reading_path,
 )
+from assistant.learning_mock import MockReply, MockResult, MockState, Persona, mock_questions, mock_result
 from assistant.retrieval.notes import Note, load_sources, require_notes, split_source
 from assistant.rubric import QuestionScore, score_site
-from assistant.store_learning import practice_attempts, save_practice
+from assistant.store_learning import (
+    finish_mock,
+    latest_mock,
+    load_mock,
+    practice_attempts,
+    save_mock,
+    save_mock_reply,
+    save_practice,
+)
 
 if TYPE_CHECKING:
     from assistant.service import AssessmentService
@@ -102,11 +112,11 @@ class LearningService:
 
     # --- practice -----------------------------------------------------------------------------------------------
     @cached_property
-    def _practice(self) -> tuple[list[PracticeCard], dict[str, dict[str, QuestionScore]]]:
-        """Cards from every example site answered on the active protocol, with the rubric's score of each."""
+    def personas(self) -> dict[str, Persona]:
+        """Every example site answered on the active protocol (file name -> site, facts and answers)."""
         protocol = self.service.protocol
         folder = self.service.settings.examples_dir
-        examples, scores = {}, {}
+        out = {}
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
             try:
                 data = read_answers_file(path)
@@ -116,9 +126,18 @@ class LearningService:
             except AnswerError as exc:
                 self.service.warnings.append(f"example site {path.name} skipped: {str(exc)[:200]}")
                 continue
-            profile = score_site(protocol, parsed.answers, parsed.facts)
-            name = path.stem
-            examples[name] = ((parsed.site or name).split(" - ")[0], parsed.answers)
+            out[path.stem] = Persona(example=path.stem, site=(parsed.site or path.stem).split(" - ")[0],
+                                     facts=dict(parsed.facts), answers=parsed.answers)  # fmt: skip
+        return out
+
+    @cached_property
+    def _practice(self) -> tuple[list[PracticeCard], dict[str, dict[str, QuestionScore]]]:
+        """Cards from every example site answered on the active protocol, with the rubric's score of each."""
+        protocol = self.service.protocol
+        examples, scores = {}, {}
+        for name, persona in self.personas.items():
+            profile = score_site(protocol, persona.answers, persona.facts)
+            examples[name] = (persona.site, persona.answers)
             scores[name] = {q.question_id: q for q in profile.questions}
         return practice_cards(protocol, examples, scores), scores
 
@@ -159,3 +178,83 @@ class LearningService:
             self.service.protocol,
             practice_attempts(self.service.store, learner_key(principal), self.service.protocol.ref),
         )
+
+    # --- mock interview -----------------------------------------------------------------------------------------
+    def mock_personas(self, principal: Principal) -> list[tuple[str, str]]:
+        """(label, example) of each example site a learner can play."""
+        self.service.check(principal, "guidance")
+        return [(f"{p.site} ({p.example})", p.example) for p in self.personas.values()]
+
+    def mock_start(self, principal: Principal, example: str, area: str) -> MockState:
+        """A new mock interview: the learner plays the example site ``example`` through the practice area ``area``
+        (the area's questions that apply to the site and that its file answers). Saved before it is shown."""
+        self.service.check(principal, "guidance")
+        persona = self.personas.get(example)
+        if persona is None:
+            known = ", ".join(self.personas) or f"none on {self.service.protocol.ref}"
+            raise AssistantError(f"no example site {str(example)[:60]!r} to play (known: {known})")
+        protocol = self.service.protocol
+        if protocol.area(area) is None:
+            raise AssistantError(f"no practice area {str(area)[:60]!r}; pick one from the list")
+        questions = mock_questions(protocol, persona, area)
+        if not questions:
+            raise AssistantError(f"{persona.site} has no answered questions in that practice area to play")
+        state = MockState(token=secrets.token_urlsafe(16), example=example, site=persona.site, area=area,
+                          protocol=protocol.ref, questions=questions)  # fmt: skip
+        save_mock(self.service.store, learner_key(principal), state, utcnow())
+        return state
+
+    def mock(self, principal: Principal, token: str) -> MockState:
+        """The learner's own mock interview by its reference (another learner's reference finds nothing)."""
+        self.service.check(principal, "guidance")
+        state = load_mock(self.service.store, learner_key(principal), str(token)[:60])
+        if state is None:
+            raise AssistantError("no such mock interview of yours; start a new one")
+        return state
+
+    def mock_latest(self, principal: Principal) -> MockState | None:
+        """The learner's latest unfinished mock interview on the active protocol (to carry on after a reload)."""
+        self.service.check(principal, "guidance")
+        token = latest_mock(self.service.store, learner_key(principal), self.service.protocol.ref)
+        return self.mock(principal, token) if token else None
+
+    def mock_reply(self, principal: Principal, token: str, text: str) -> MockState:
+        """The learner's answer to the current question: the values are heard by the interview's extractor, and
+        the reply is saved (as typed, with what was heard) before it is acknowledged; then the next question."""
+        state = self.mock(principal, token)
+        if state.finished:
+            raise AssistantError("this mock interview is finished; start a new one")
+        qid = state.current
+        if qid is None:
+            raise AssistantError("every question has a reply; finish to see how your answers scored")
+        text = text.strip()[:MAX_MESSAGE_CHARS]
+        if not text:
+            raise AssistantError("type your answer as the site's staff would give it")
+        question = self.service.protocol.question(qid)
+        assert question is not None  # the mock's questions are the active protocol's
+        try:
+            heard = self.service.extractor.extract(question, text).stated_values()
+        except Exception:  # noqa: BLE001 - the reply is kept with nothing heard; the result says so
+            heard = {}
+        reply = MockReply(question_id=qid, text=text, heard=dict(heard))
+        try:
+            save_mock_reply(self.service.store, learner_key(principal), state.token, reply, utcnow())
+        except LookupError:
+            raise AssistantError("this mock interview is finished; start a new one") from None
+        state.replies.append(reply)
+        return state
+
+    def mock_finish(self, principal: Principal, token: str) -> MockResult:
+        """End the mock interview (questions left without a reply count as not answered) and score it: your level
+        and the site's for each question, and which details you left out would have raised your level."""
+        state = self.mock(principal, token)
+        if not state.finished:
+            finish_mock(self.service.store, learner_key(principal), state.token, utcnow())
+            state.finished = True
+        return self.mock_result(state)
+
+    def mock_result(self, state: MockState) -> MockResult:
+        persona = self.personas.get(state.example)
+        if persona is None or state.protocol != self.service.protocol.ref:
+            raise AssistantError(f"the example site {state.example!r} on {state.protocol} is no longer available")
+        return mock_result(self.service.protocol, persona, state)

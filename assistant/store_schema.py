@@ -21,6 +21,8 @@ Schema history:
      upgrade time, not when they were written, so the chain vouches for them only from that moment on.
   5  + practice_attempts (``assistant.store_learning``: a learner's predicted level of an example answer and the
      rubric's level). A new table only, so an older database is upgraded in place by creating it.
+  6  + mock_interviews and mock_replies (``assistant.store_learning``: a learner's mock interview on an example site's
+     persona and each reply with the values heard). New tables only, created in place on an older database.
 
 The append-only triggers are created with the schema and at an upgrade, never silently put back at an ordinary
 open: a dropped trigger stays missing, and ``qmm audit verify`` reports it. Every new audit event is chained by
@@ -62,7 +64,7 @@ from assistant.audit_key import load_key
 from assistant.auth import new_token
 from assistant.errors import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class Base(DeclarativeBase):
@@ -407,5 +409,5 @@ def chain_existing(conn: Connection, key: bytes, dialect: str) -> None:
         conn.execute(update(table).where(table.c.id == row["id"]).values(values))
 
 
-import assistant.store_learning  # noqa: E402, F401 - and the learners' practice rounds
+import assistant.store_learning  # noqa: E402, F401 - and the learners' practice rounds and mock interviews
 import assistant.store_review_rows  # noqa: E402, F401 - the assessor's tables join Base.metadata before migrate runs

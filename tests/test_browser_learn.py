@@ -109,3 +109,61 @@ def test_the_protocol_tab_shows_the_first_questions_guidance_and_level_1_on_load
     assert "ICH Q10 Pharmaceutical Quality System" in body
     assert "qa_head" not in body  # roles by their labels
     shoot(page, "protocol-1280.png")
+
+
+def test_a_learner_plays_an_example_site_in_a_mock_interview(learn_server: Any, page: Any) -> None:  # noqa: F811
+    """Start, answer two questions (one well, one thinly), reload and carry on, finish: the result shows each level
+    beside the site's own and the details that would have raised it; then the same on a phone."""
+    open_learn(page, learn_server.url)
+    page.get_by_role("tab", name="Mock interview").click()
+    view = page.locator("#mock-question").first
+    view.get_by_text("Pick an example site to play").wait_for()
+    page.locator("#mock-start").click()  # nothing picked yet: said in place, nothing started
+    view.get_by_text("Pick the example site you will play").wait_for()
+    pick(page, "#mock-persona", "Corvane Pharma Services, Halden site (middling)")
+    pick(page, "#mock-area", "Advanced Pharmaceutical Quality System")
+    page.locator("#mock-start").click()
+    view.get_by_text("0 of 10 questions answered").wait_for()
+    assert "What you know, as this site's staff" in view.inner_text()
+    assert "Statistical control charts" in view.inner_text()
+    shoot(page, "mock-1280.png")
+    box = page.locator("#mock-answer textarea").first
+    box.fill("We run statistical control charts on 60% of our commercial products and review them quarterly; "
+             "process capability is calculated and every signal triggers a documented evaluation under "
+             "SOP-QA-040.")  # fmt: skip
+    page.locator("#mock-send").click()
+    view.get_by_text("1 of 10 questions answered").wait_for()
+    assert "Heard in your answer to PQS-01" in view.inner_text()
+    assert box.input_value() == ""  # cleared once saved
+    box.fill("We check some CAPAs.")
+    page.locator("#mock-send").click()
+    view.get_by_text("2 of 10 questions answered").wait_for()
+
+    open_learn(page, learn_server.url)  # a reload carries on where it stopped
+    page.get_by_role("tab", name="Mock interview").click()
+    page.locator("#mock-question").get_by_text("2 of 10 questions answered").wait_for()
+    assert "PQS-03" in page.locator("#mock-question").first.inner_text()
+    page.locator("#mock-finish").click()
+    result = page.locator("#mock-result").first
+    result.get_by_text("How your answers scored").wait_for()
+    text = result.inner_text()
+    assert "PQS-01" in text
+    assert "PQS-02" in text
+    assert "the site's" in text
+    assert "would have raised your level" in text or "Together, the details you left out" in text
+    assert "Not answered" in text
+    shoot(page, "mock-result-1280.png", "#mock-result")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    pick(page, "#mock-persona", "Brightwell Generics, Harford plant (low)")
+    pick(page, "#mock-area", "Business Continuity")
+    page.locator("#mock-start").click()
+    page.locator("#mock-question").get_by_text("Brightwell Generics").first.wait_for()
+    page.locator("#mock-answer textarea").first.fill("We have a business continuity plan, tested once a year.")
+    page.locator("#mock-send").click()
+    page.locator("#mock-question").get_by_text("1 of").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 2  # nothing runs off a phone's screen
+    shoot(page, "mock-390.png")
+    page.locator("#mock-finish").click()
+    page.locator("#mock-result").get_by_text("How your answers scored").wait_for()
+    shoot(page, "mock-result-390.png", "#mock-result")

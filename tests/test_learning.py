@@ -211,17 +211,19 @@ def test_agreement_counts_exact_and_within_one(service: AssessmentService) -> No
     assert (pqs.tried, pqs.agreed, pqs.within_one, pqs.share) == (3, 1, 2, 1 / 3)
 
 
-def test_an_older_database_gains_the_practice_table(tmp_path: Path) -> None:
+def test_an_older_database_gains_the_practice_and_mock_tables(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     store = Store(url)
     with store.engine.begin() as conn:
-        conn.execute(text("DROP TABLE practice_attempts"))
+        for table in ("practice_attempts", "mock_replies", "mock_interviews"):
+            conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("UPDATE schema_info SET version = 4"))
     store.close()
     upgraded = Store(url)
     with upgraded.engine.begin() as conn:
-        assert inspect(conn).has_table("practice_attempts")
-        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 5
+        for table in ("practice_attempts", "mock_replies", "mock_interviews"):
+            assert inspect(conn).has_table(table)
+        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 6
 
 
 def test_the_protocol_tab_names_roles_and_sources_and_describes_level_1(service: AssessmentService) -> None:

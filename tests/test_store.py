@@ -151,7 +151,7 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(store: Store) -> No
     store.engine.dispose()
     upgraded = reopen(store)
     with upgraded.engine.begin() as conn:
-        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 5
+        assert conn.execute(text("SELECT version FROM schema_info")).scalar() == SCHEMA_VERSION == 6
     tokens = [upgraded.interview(i)["token"] for i in (iid, iid2)]
     assert all(t and len(t) >= 20 and not t.isdigit() for t in tokens)  # existing interviews got tokens
     assert len(set(tokens)) == 2

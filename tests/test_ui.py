@@ -89,7 +89,7 @@ API_NAMES = {"/start_interview", "/resume_interview", "/send", "/submit_form", "
              "/validate", "/add_evidence", "/mark_evidence_seen", "/edit_finding", "/drop_finding", "/add_finding",
              "/save_plan_item", "/download_report", "/finalise_assessment", "/reopen_assessment",
              "/portfolio", "/portfolio_site", "/learn_overview", "/reading_path", "/open_note", "/practice_card",
-             "/practice_check"}  # fmt: skip
+             "/practice_check", "/mock_start", "/mock_answer", "/mock_finish"}  # fmt: skip
 
 
 def test_every_client_event_has_a_stable_name_and_ui_events_are_private(client: Any) -> None:

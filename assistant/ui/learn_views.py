@@ -4,6 +4,7 @@ the learner's agreement. No logic, no I/O."""
 from __future__ import annotations
 
 from assistant.learning import AreaAgreement, NoteLink, OverviewSection, PracticeCard, PracticeResult, ReadingPath
+from assistant.learning_mock import MockQuestionResult, MockResult, MockState, Persona, brief, heard_lines
 from assistant.learning_service import OpenNote
 from assistant.protocol.models import Protocol
 from assistant.ui.views import esc, source_link
@@ -110,3 +111,85 @@ def agreement_markdown(rows: list[AreaAgreement]) -> str:
         lines.append(f"- {esc(r.name)}: {rounds}, {r.agreed} at the same level ({r.share or 0:.0%}), "
                      f"{r.within_one} within one")  # fmt: skip
     return "\n".join(lines)
+
+
+# --- mock interview ------------------------------------------------------------------------------------------------
+def mock_question_markdown(state: MockState, protocol: Protocol, persona: Persona | None) -> str:
+    """Where the mock interview stands: what was heard in the last reply, then the current question with what the
+    learner, as the site's staff, knows for it."""
+    done = len({r.question_id for r in state.replies})
+    area = protocol.area(state.area)
+    lines = [f"### Mock interview: you are the staff of *{esc(state.site)}*",
+             f"{done} of {len(state.questions)} questions answered · {esc(area.name if area else state.area)} · "
+             f"{esc(state.protocol)}"]  # fmt: skip
+    if state.replies:
+        last = state.replies[-1]
+        question = protocol.question(last.question_id)
+        heard = heard_lines(question, last.heard) if question else []
+        said = "\n".join(f"- {esc(h)}" for h in heard) or "- nothing the rubric scores (it counts as level 1)"
+        lines.append(f"**Heard in your answer to {last.question_id}:**\n\n{said}")
+    if state.finished:
+        lines.append("This mock interview is finished; its result is below.")
+    elif state.current is None:
+        lines.append("**Every question has your answer.** Finish to see how your answers scored.")
+    else:
+        question = protocol.question(state.current)
+        known = brief(question, persona) if question and persona else []
+        facts = "\n".join(f"- {esc(k)}" for k in known) or "- (the site's file says nothing more)"
+        lines.append(
+            f"#### {state.current} · {esc(question.topic if question else '')}\n\n"
+            f"**{esc(question.text if question else '')}**\n\n"
+            f"<details open><summary>What you know, as this site's staff (from its file)</summary>\n\n{facts}\n"
+            "</details>\n\nAnswer in your own words, as you would to an assessor: the details you give are what "
+            "the interview can score."
+        )  # fmt: skip
+    return "\n\n".join(lines)
+
+
+def mock_result_markdown(result: MockResult) -> str:
+    """How the answers scored beside the site's own, and for each question the details that would have raised it."""
+    if not result.replied:
+        return "**No question was answered in this mock interview**, so there is nothing to score."
+    yours = f"{result.your_score:.2f}" if result.your_score is not None else "none"
+    site = f"{result.site_score:.2f}" if result.site_score is not None else "none"
+    lines = [f"### How your answers scored: {esc(result.area_name)} at {esc(result.site)}",
+             f"Your answers: **{yours}** on average over {result.replied} question{'s' * (result.replied != 1)}; "
+             f"the site's own answers to the same questions: **{site}**. Same level on {result.matched} of "
+             f"{result.replied}. Scored by the rubric of {esc(result.protocol)} (our interpretation, not FDA's)."]
+    for q in result.questions:
+        if q.replied:
+            lines.append(_mock_question(q))
+    unanswered = [f"{q.question_id} {esc(q.topic)} (the site's level {q.site_level})" for q in result.questions
+                  if not q.replied]  # fmt: skip
+    if unanswered:
+        lines.append("**Not answered:** " + "; ".join(unanswered) + ".")
+    return "\n\n".join(lines)
+
+
+def _mock_question(q: MockQuestionResult) -> str:
+    mine = q.your_level or 1
+    parts = [f"#### {q.question_id} · {esc(q.topic)}: your level {mine}, the site's {q.site_level}",
+             f"*Heard:* {'; '.join(esc(h) for h in q.heard) or 'nothing the rubric scores'}"]
+    raised = q.raised_by
+    if raised:
+        parts.append("**Details you left out that would have raised your level:**\n"
+                     + "\n".join(f"- {esc(d.label)}: {esc(d.site_said)} → level {d.raises_to}"
+                                 + (f" (heard as {esc(d.heard_as)})" if d.heard_as else "") for d in raised))
+    elif q.together_level is not None:
+        parts.append(f"**Together, the details you left out would have reached level {q.together_level}:** "
+                     + "; ".join(f"{esc(d.label)}: {esc(d.site_said)}" for d in q.left_out))
+    if q.site_level is not None and mine > q.site_level:
+        parts.append("**Your level is above the site's:** your answer claimed more than the site's file supports; "
+                     "in a real assessment that is a finding waiting to happen.")
+    rest = [d for d in q.left_out if d.raises_to is None] if raised or q.together_level is None else []
+    different = [d for d in rest if d.heard_as]
+    missing = [d for d in rest if not d.heard_as]
+    if different:
+        parts.append("*Said differently from the site's file:* " + "; ".join(
+            f"{esc(d.label)} (the site: {esc(d.site_said)}; heard: {esc(d.heard_as or '')})" for d in different))
+    if missing:
+        parts.append("<small>Also in the site's answer, not heard in yours (no change of level on its own): "
+                     + "; ".join(esc(d.label) for d in missing) + "</small>")
+    if q.next_needs and not raised and q.together_level is None:
+        parts.append("**What the next level needs:** " + " ".join(esc(n) for n in q.next_needs))
+    return "\n\n".join(parts)
