@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: help install run test test-fast lint eval bench clean
+.PHONY: help install run test test-fast lint eval bench bench-load clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -51,6 +51,10 @@ eval: $(STAMP)  ## retrieval, extraction and dialogue evaluations (print their f
 
 bench: $(STAMP)  ## per-turn latency of a scripted interview (extract + follow-up + store + guidance)
 	$(BIN)/python -m eval bench
+
+bench-load: $(STAMP)  ## issue 11's load (200 interviewees, a turn per 10 s each) on 1 and 2 app processes, 127.0.0.1
+	$(BIN)/python -m eval bench-load --users 200 --turns 5 --interval 10 --ramp 60 --processes 1
+	$(BIN)/python -m eval bench-load --users 200 --turns 5 --interval 10 --ramp 60 --processes 2
 
 clean:  ## remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -37,7 +37,7 @@ from assistant.retrieval.notes import load_note_ids
 from assistant.review_service import ReviewService
 from assistant.rubric import ConfirmedAnswer, SiteProfile, score_site, with_gate, with_seen
 from assistant.settings import Settings
-from assistant.store import Store, database_url
+from assistant.store import Store
 from assistant.store_accounts import Accounts
 from assistant.store_audit import AuditTrail
 from assistant.store_review import Review
@@ -93,11 +93,11 @@ class AssessmentService:
     @cached_property
     def index(self) -> GuidanceIndex:
         """The guidance index (embedding model and vector store load here, on first use)."""
+        from assistant.components import vector_store
         from assistant.retrieval.index import GuidanceIndex
-        from assistant.retrieval.store import ChromaStore, MemoryStore, VectorStore
 
         folder = self.settings.data_dir / "index"
-        store: VectorStore = ChromaStore(folder / "chroma") if self.settings.vector_store == "chroma" else MemoryStore()
+        store = vector_store(self.settings, folder)
         return GuidanceIndex(
             store=store,
             embedder=self.embedder,
@@ -160,8 +160,9 @@ class AssessmentService:
     # --- the guided interview ------------------------------------------------------------------------------------
     @cached_property
     def store(self) -> Store:
-        key_file = self.settings.audit_key_file or self.settings.data_dir / "audit.key"
-        return Store(database_url(self.settings.data_dir, self.settings.database_url), audit_key_file=key_file)
+        from assistant.components import database
+
+        return database(self.settings)
 
     @cached_property
     def audit_trail(self) -> AuditTrail:

@@ -33,6 +33,7 @@ is retried (``Store._write``) instead of forking the chain.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -56,7 +57,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.audit_chain import GENESIS, HASHED, derive_assessment, event_hash
@@ -339,7 +340,22 @@ def answer_summary(row: AnswerRow | Mapping[str, Any]) -> dict[str, Any]:
 
 def migrate(engine: Engine, url: str, key_file: Path) -> bytes:
     """Refuse a newer database before touching it; create what is missing; record the schema version; return the
-    audit key (made when missing, unless the database already holds chained events: ``assistant.audit_key``)."""
+    audit key (made when missing, unless the database already holds chained events: ``assistant.audit_key``).
+
+    Several processes may open a new database at the same moment (app processes starting together): the one that
+    loses the race to create a table or the version row tries again, and then finds the schema made."""
+    for attempt in range(1, 4):
+        try:
+            return _migrate(engine, url, key_file)
+        except (IntegrityError, OperationalError) as exc:
+            raced = isinstance(exc, IntegrityError) or "already exists" in str(exc)
+            if not raced or attempt == 3:
+                raise StoreError(f"cannot open the database at {url}: {exc.__class__.__name__}: {exc}") from None
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _migrate(engine: Engine, url: str, key_file: Path) -> bytes:
     try:
         with engine.begin() as conn:
             version = None
@@ -368,6 +384,8 @@ def migrate(engine: Engine, url: str, key_file: Path) -> bytes:
                 for statement in triggers:
                     conn.execute(text(statement))
             return key
+    except (IntegrityError, OperationalError):
+        raise
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the database at {url}: {exc.__class__.__name__}: {exc}") from None
 

@@ -3,7 +3,8 @@
 import sys
 
 USAGE = ("usage: python -m eval retrieval | extraction [--errors] [--dev] | calibrate | dialogue | bench | "
-         "bench-portfolio | answers [--dev] [--misses] [--tune]")
+         "bench-portfolio | bench-load [--users N] [--turns T] [--interval S] [--processes P] | "
+         "answers [--dev] [--misses] [--tune]")
 
 
 def main(argv: list[str]) -> int:
@@ -19,6 +20,10 @@ def main(argv: list[str]) -> int:
         from eval.bench_portfolio import main as bench_portfolio
 
         return bench_portfolio()
+    if argv[:1] == ["bench-load"]:
+        from eval.bench_load import main as bench_load
+
+        return bench_load(argv[1:])
     if argv[:1] == ["answers"]:
         from eval.answers import main as answers
 

@@ -19,14 +19,15 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir, self.port = data_dir, port
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
+        self.data_dir, self.port, self.env = data_dir, port, env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QMM_")}
         env.update(QMM_DATA_DIR=str(self.data_dir), GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
-        with (self.data_dir / "server.log").open("ab") as log:
+        env.update(self.env)
+        with (self.data_dir / f"server-{self.port}.log").open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "assistant", "serve", "--port", str(self.port)], env=env, stdout=log, stderr=log
             )
@@ -37,7 +38,8 @@ class Server:
                     return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError((self.data_dir / "server.log").read_text(errors="replace")[-2000:]) from None
+                    log_file = self.data_dir / f"server-{self.port}.log"
+                    raise RuntimeError(log_file.read_text(errors="replace")[-2000:]) from None
                 time.sleep(0.5)
         raise RuntimeError("server did not start in 120 s")
 

@@ -329,3 +329,21 @@ def test_card_edits_are_validated_and_saved_field_by_field(tmp_path: Path) -> No
     assert service.apply_edits(LOCAL, edited.state, {}) is None
     history = service.store.answer_history(turn.state.assessment_id, "MC-01")
     assert len(history) >= 3
+
+
+def test_processes_opening_a_new_database_together_all_succeed(tmp_path: Path) -> None:
+    """App processes started at once on a fresh database: the losers of the race to create it open it as made."""
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    code = ("import sys, time; from assistant.store import Store; time.sleep(max(0, float(sys.argv[2]) - time.time()));"
+            " s = Store(sys.argv[1]); "
+            "print(s.engine.connect().exec_driver_sql('SELECT version FROM schema_info').scalar())")  # fmt: skip
+    at = str(time.time() + 4)  # imported first, then all open at the same moment
+    procs = [subprocess.Popen([sys.executable, "-c", code, url, at], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]  # fmt: skip
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-500:] for _, err in results]
+    assert {out.strip() for out, _ in results} == {str(SCHEMA_VERSION)}

@@ -10,8 +10,12 @@ gets "no strong guidance found". For a protocol question, the notes the protocol
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +86,31 @@ class GuidanceIndex:
         self.sources = load_sources(corpus_dir)
         self._chunks: dict[Collection, dict[str, Chunk]] = {}
         self._bm25: dict[Collection, tuple[list[str], BM25]] = {}
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # query -> vector (a pure function of the text)
+        self._vectors_lock = threading.Lock()
+        self.stamp_path = manifest_path.parent / "index.stamp"  # rewritten by any process that changes the index
+        self._stamp: tuple[int, int] | None = self._read_stamp()
+
+    # --- several processes: a change made by one is seen by the others ------------------------------------------
+    def _read_stamp(self) -> tuple[int, int] | None:
+        try:
+            info = self.stamp_path.stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    def _touch(self) -> None:
+        """Tell other processes serving the same index that it changed (they drop their cached chunks and BM25)."""
+        self.stamp_path.parent.mkdir(parents=True, exist_ok=True)
+        self.stamp_path.write_text(f"{time.time_ns()} {os.getpid()} {uuid.uuid4().hex}\n", encoding="utf-8")
+        self._stamp = self._read_stamp()
+
+    def _check_stamp(self) -> None:
+        stamp = self._read_stamp()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self._chunks.clear()
+            self._bm25.clear()
 
     # --- keeping the index fresh -------------------------------------------------------------------------------
     def _wanted_manifest(self) -> dict[str, object]:
@@ -110,6 +139,7 @@ class GuidanceIndex:
         self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
         self.manifest_path.write_text(json.dumps(self._wanted_manifest(), indent=2), encoding="utf-8")
         self._forget("guidance")
+        self._touch()
         return BuildReport(notes=len(chunks), seconds=time.perf_counter() - start)
 
     def ensure(self, show_progress: bool = False) -> BuildReport | None:
@@ -121,6 +151,7 @@ class GuidanceIndex:
         self._bm25.pop(collection, None)
 
     def chunks(self, collection: Collection) -> dict[str, Chunk]:
+        self._check_stamp()
         if collection not in self._chunks:
             self._chunks[collection] = {c.id: c for c in sorted(self.store.chunks(collection), key=lambda c: c.id)}
         return self._chunks[collection]
@@ -162,6 +193,8 @@ class GuidanceIndex:
             report.chunks += len(chunks)
             self._forget("site")
             known[resolved] = digest
+        if report.added or report.replaced:
+            self._touch()
         return report
 
     def remove(self, paths: list[Path]) -> IngestReport:
@@ -174,6 +207,8 @@ class GuidanceIndex:
                 report.removed.append(resolved)
             else:
                 report.failed.append((str(path), "not in the index"))
+        if report.removed:
+            self._touch()
         return report
 
     def _delete_file(self, resolved: str) -> None:
@@ -205,13 +240,29 @@ class GuidanceIndex:
         }
         if not candidates:
             return SearchResult(query=query, passages=[], floor=self.floor, message=NO_STRONG_GUIDANCE)
-        vector = self.embedder.embed([query])[0]
+        vector = self.query_vector(query)
         ranked = self.rank(query, vector, scope, candidates)
         passages = [self.passage(candidates[cid], score, dense, bm) for cid, score, dense, bm in ranked[:k]]
         strong = [p for p in passages if p.dense is not None and p.dense >= self.floor]
         return SearchResult(
             query=query, passages=strong, floor=self.floor, message=None if strong else NO_STRONG_GUIDANCE
         )
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, kept for the most recent 1,024 queries (every interview asks the same questions,
+        and the guidance for a question is searched with the same text each time)."""
+        with self._vectors_lock:
+            found = self._vectors.get(query)
+            if found is not None:
+                self._vectors.move_to_end(query)
+                return found
+        vector: np.ndarray = self.embedder.embed([query])[0]
+        vector.setflags(write=False)
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > 1024:
+                self._vectors.popitem(last=False)
+        return vector
 
     def rank(
         self, query: str, vector: np.ndarray, scope: list[Collection], candidates: dict[str, Chunk], mode: str = "fused"

@@ -54,20 +54,43 @@ def _chunk(collection: Collection, chunk_id: str, text: str, meta: dict[str, Any
 
 
 class ChromaStore:
-    """Chroma ``PersistentClient`` under the data directory, telemetry off, cosine space."""
+    """Chroma, telemetry off, cosine space: a ``PersistentClient`` under the data directory, or (``remote``) a
+    Chroma server that several app processes share."""
 
     NAMES = {"guidance": "qmm-guidance", "site": "qmm-site-documents"}
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None, client: Any = None) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        )
+        if client is None:
+            assert path is not None
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(
+                path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            )
+        self._client = client
         self._collections = {name: self._open(name) for name in COLLECTIONS}
+
+    @classmethod
+    def remote(cls, host: str, port: int, ssl: bool = False) -> ChromaStore:
+        """A Chroma server (``chroma run --path DIR --port PORT``); a clear error when it does not answer."""
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        from assistant.errors import RetrievalError
+
+        address = f"{'https' if ssl else 'http'}://{host}:{port}"
+        try:
+            client = chromadb.HttpClient(host=host, port=port, ssl=ssl,
+                                         settings=ChromaSettings(anonymized_telemetry=False))  # fmt: skip
+            client.heartbeat()
+            return cls(None, client)
+        except Exception as exc:  # noqa: BLE001 - connection refused, timeout, not a Chroma server...
+            raise RetrievalError(f"cannot reach the Chroma server at {address} ({type(exc).__name__}); start it "
+                                 f"with `chroma run --path DIR --port {port}` or unset QMM_CHROMA_URL") from None
 
     def _open(self, name: Collection) -> Any:
         return self._client.get_or_create_collection(

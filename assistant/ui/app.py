@@ -411,6 +411,9 @@ def check_bind(service: AssessmentService) -> bool:
 def launch(service: AssessmentService) -> None:
     """Prepare what is missing (the guidance index), then serve. `qmm serve` and `python app.py` both land here."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from assistant.logs import configure
+
+    print(f"logging errors and refusals to {configure(service.settings.data_dir)}")
     local = check_bind(service)
     report = service.index.ensure(show_progress=True)
     if report is not None:
@@ -422,5 +425,6 @@ def launch(service: AssessmentService) -> None:
     print(f"QMM Assessment Assistant: {service.protocol.ref} on http://{settings.host}:{settings.port} ({mode})")
     from assistant.ui.interview_tab import CSS
 
-    build_app(service, local).launch(server_name=settings.host, server_port=settings.port, footer_links=[], css=CSS,
-                                     auth=None if local else service.login, auth_message=LOGIN_MESSAGE)  # fmt: skip
+    app = build_app(service, local).queue(default_concurrency_limit=settings.concurrency)  # not Gradio's 1 at a time
+    app.launch(server_name=settings.host, server_port=settings.port, footer_links=[], css=CSS,
+               auth=None if local else service.login, auth_message=LOGIN_MESSAGE)
