@@ -24,6 +24,7 @@ event collide and one is retried; on PostgreSQL every write transaction first ta
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -56,6 +57,8 @@ from assistant.store_schema import (
     chain_new_events,
     migrate,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SCHEMA_VERSION", "StaleInterview", "Store", "TurnWrite", "database_url"]
 
@@ -94,6 +97,12 @@ def database_url(data_dir: Path, url: str | None) -> str:
     return f"sqlite:///{data_dir / 'qmm.sqlite3'}"
 
 
+def _cause(exc: SQLAlchemyError) -> str:
+    """The database's own reason (e.g. "database is locked"), without the statement's parameters (answers)."""
+    original = getattr(exc, "orig", None)
+    return f"{exc.__class__.__name__}: {str(original or exc).splitlines()[0][:200]}"
+
+
 class Store:
     def __init__(self, url: str, audit_key_file: Path | None = None) -> None:
         self.url = url
@@ -123,6 +132,7 @@ class Store:
             raise
         except SQLAlchemyError as exc:
             session.rollback()
+            log.error("database error: %s", _cause(exc))
             raise StoreError(f"the database refused the change ({exc.__class__.__name__}); nothing was saved") from None
         finally:
             session.close()
@@ -139,8 +149,10 @@ class Store:
                     if self.engine.dialect.name == "postgresql":  # one writer at a time, as SQLite has
                         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
                     return work(s)
-            except IntegrityError:
+            except IntegrityError as exc:
+                log.info("write attempt %d collided with a concurrent writer: %s", attempt, _cause(exc))
                 if attempt == WRITE_ATTEMPTS:
+                    log.error("write refused after %d attempts: %s", attempt, _cause(exc))
                     raise StoreError(
                         f"the database kept refusing the change (a concurrent write, {attempt} attempts); "
                         "nothing was saved. Send it again."
@@ -149,6 +161,7 @@ class Store:
             except StoreError:
                 raise
             except SQLAlchemyError as exc:
+                log.error("write refused by the database: %s", _cause(exc))
                 raise StoreError(
                     f"the database refused the change ({exc.__class__.__name__}); nothing was saved"
                 ) from None

@@ -10,6 +10,7 @@ client needs has a stable ``api_name`` (see the README's API section); an error 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import gradio as gr
@@ -31,6 +32,8 @@ from assistant.ui.views import (
     question_panel,
     turn_summary,
 )
+
+log = logging.getLogger(__name__)
 
 N_SLOTS = 8  # a follow-up form asks for at most this many fields at once (the protocol's questions have <= 7)
 DONT_KNOW = "Don't know"
@@ -76,11 +79,17 @@ CSS = """
 
 
 def service_call(fn: Any, *args: Any) -> Any:
-    """Call the service; its errors become a sentence for the user (the session is left as it was)."""
+    """Call the service; its errors become a sentence for the user (the session is left as it was), logged with
+    their kind and the call (not the text the user typed); anything unexpected is logged with its traceback."""
+    name = getattr(fn, "__qualname__", getattr(fn, "__name__", "call"))
     try:
         return fn(*args)
     except AssistantError as exc:
+        log.info("refused %s: %s: %s", name, type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
         raise gr.Error(str(exc), print_exception=False) from None
+    except Exception:
+        log.exception("%s failed", name)
+        raise
 
 
 def slot_kind(field: FormField | None) -> str | None:
