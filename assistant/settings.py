@@ -15,7 +15,6 @@ Built once at start-up (``Settings()``) and passed down; nothing here runs at im
 | QMM_RETRIEVAL_FLOOR | 0.30 | minimum cosine similarity for a passage to count as guidance |
 | QMM_DATABASE_URL | sqlite in data dir | e.g. postgresql+psycopg://user@host/qmm |
 | QMM_CHROMA_URL | unset (embedded) | a Chroma server shared by several app processes, e.g. http://127.0.0.1:8000 |
-| QMM_CONCURRENCY | 4 | requests one app process handles at once (Gradio's queue) |
 | QMM_AUDIT_KEY_FILE | audit.key in data dir | the audit trail's HMAC key (made on first use, mode 0600); back it up |
 | QMM_PLAN_FOLLOW_UP_MONTHS | 6 | months until an improvement-plan item's follow-up check |
 | QMM_LLM_PROVIDER | none | none, or a langchain provider name (ollama, openai, ...) for optional extraction help |
@@ -63,9 +62,6 @@ class Settings(BaseSettings):
     )
     chroma_url: str | None = Field(
         default=None, description="A Chroma server (`chroma run`) instead of the embedded store; for several processes."
-    )
-    concurrency: int = Field(
-        default=4, ge=1, le=64, description="Requests one app process handles at once (Gradio's queue)."
     )
     audit_key_file: Path | None = Field(
         default=None, description="The audit trail's key file; default audit.key in the data directory."

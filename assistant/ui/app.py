@@ -425,6 +425,6 @@ def launch(service: AssessmentService) -> None:
     print(f"QMM Assessment Assistant: {service.protocol.ref} on http://{settings.host}:{settings.port} ({mode})")
     from assistant.ui.interview_tab import CSS
 
-    app = build_app(service, local).queue(default_concurrency_limit=settings.concurrency)  # not Gradio's 1 at a time
+    app = build_app(service, local)
     app.launch(server_name=settings.host, server_port=settings.port, footer_links=[], css=CSS,
                auth=None if local else service.login, auth_message=LOGIN_MESSAGE)
