@@ -102,14 +102,13 @@ class LearnTab:
     def mock_resume(self, token: str | None, request: gr.Request) -> tuple[Any, ...]:
         """The sub-tab opened: carry on with this learner's unfinished mock interview (after a reload too)."""
         me = self.access.principal(request)
+        sites = gr.update(choices=service_call(self.learning.mock_personas, me))
         state = service_call(self.learning.mock, me, token) if token else service_call(self.learning.mock_latest, me)
         if state is None:
             return None, ("*Pick an example site to play and a practice area, then start. You answer each question "
                           "as that site's staff would; at the end you see how your answers scored beside the "
-                          "site's own, and which details would have raised each level.*"), gr.update()  # fmt: skip
-        if state.finished:
-            return state.token, self._mock_view(state), gr.update(interactive=False)
-        return state.token, self._mock_view(state), gr.update(interactive=True)
+                          "site's own, and which details would have raised each level.*"), gr.update(), sites
+        return state.token, self._mock_view(state), gr.update(interactive=not state.finished), sites
 
     def build(self, areas: list[tuple[str, str]]) -> tuple[Any, Any]:
         """The tab's layout and events; returns the overview and the score (filled when the tab is opened)."""
@@ -144,9 +143,8 @@ class LearnTab:
 
         with gr.Tab("Mock interview") as mock_tab:
             mock_token = gr.State(None)
-            with gr.Row():
-                personas = [(f"{p.site} ({p.example})", p.example) for p in self.learning.personas.values()]
-                persona = gr.Dropdown(choices=personas, value=None, label="Play the staff of", scale=3, min_width=200,
+            with gr.Row():  # the sites are filled in when the tab opens: the page's config names no site
+                persona = gr.Dropdown(choices=[], value=None, label="Play the staff of", scale=3, min_width=200,
                                       elem_id="mock-persona")  # fmt: skip
                 mock_area = gr.Dropdown(choices=areas, value=None, label="Practice area", scale=2, min_width=200,
                                         elem_id="mock-area")  # fmt: skip
@@ -170,5 +168,6 @@ class LearnTab:
         mock_answer.submit(self.mock_send, [mock_token, mock_answer], [mock_token, mock_view, mock_answer],
                            api_visibility="private")  # fmt: skip
         finish.click(self.mock_finish, mock_token, [mock_view, mock_result, mock_answer], api_name="mock_finish")
-        mock_tab.select(self.mock_resume, mock_token, [mock_token, mock_view, mock_answer], api_visibility="private")
+        mock_tab.select(self.mock_resume, mock_token, [mock_token, mock_view, mock_answer, persona],
+                        api_visibility="private")  # fmt: skip
         return overview, score
