@@ -140,5 +140,11 @@ def test_the_portfolio_tab_shows_the_heatmap_and_the_ranking_with_reasons(portfo
     detail = page.locator("#portfolio-detail").first
     detail.get_by_text("2026-10-12").first.wait_for()
     assert "Roadmap" in detail.inner_text()
+    assert "MCQ Management Commitment to Quality" in detail.inner_text()  # short headings, explained below
     page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    table = detail.locator("table").first
+    assert table.evaluate("t => t.getBoundingClientRect().width") <= 390  # the history fits a phone's width
+    assert table.locator("td").first.evaluate("c => c.getBoundingClientRect().height") < 60  # no letter-per-line
     shoot(page, "portfolio-390.png")
+    shoot(page, "portfolio-site-390.png", "#portfolio-detail")

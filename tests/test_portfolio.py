@@ -176,3 +176,13 @@ def test_an_import_leaves_a_record_that_verifies(svc: AssessmentService) -> None
     with svc.store.engine.begin() as conn:  # an answer edited behind the app's back is caught
         conn.exec_driver_sql("UPDATE answers SET answer = '{}' WHERE id = (SELECT min(id) FROM answers)")
     assert not svc.audit_trail.verify().ok
+
+
+def test_a_sites_history_table_is_narrow_enough_for_a_phone(svc: AssessmentService) -> None:
+    from assistant.ui.portfolio_views import area_abbreviation, site_markdown
+
+    assert area_abbreviation("Advanced Pharmaceutical Quality System") == "APQS"
+    shown = site_markdown(svc.portfolio.site(OPERATOR, "Sterilis Aseptic", today=date(2026, 12, 4)))
+    assert "| date | overall | MCQ | BC | APQS | TE | EEE |" in shown
+    assert "MCQ Management Commitment to Quality" in shown
+    assert "all on qmm-self-assessment@2" in shown

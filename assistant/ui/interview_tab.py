@@ -56,6 +56,8 @@ CSS = """
 #heatmap { border-collapse: collapse; }
 #heatmap td, #heatmap th { border: 1px solid #ccc; padding: 4px 8px; text-align: center; font-size: 0.9em; }
 #heatmap td.thin { opacity: 0.6; } #heatmap th[scope=row] { text-align: left; }
+#portfolio-detail table { width: auto; font-size: 0.85em; }
+#portfolio-detail td, #portfolio-detail th { white-space: nowrap; padding: 2px 5px !important; }
 #card td, #card th, #card td *, #card th *, #card .body-cell, #card .body-cell *, #assessor-review td,
 #assessor-review th, #plan td, #plan td * {
   font-family: var(--font) !important; word-break: normal !important; overflow-wrap: break-word !important;

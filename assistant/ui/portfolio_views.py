@@ -71,21 +71,32 @@ def ranking_markdown(ranks: list[Rank]) -> str:
     return "\n".join(lines)
 
 
+def area_abbreviation(name: str) -> str:
+    """'Management Commitment to Quality' -> 'MCQ', 'Advanced Pharmaceutical Quality System' -> 'APQS'."""
+    return "".join(w[0] for w in name.split() if w[:1].isupper()) or name[:4]
+
+
 def site_markdown(h: SiteHistory) -> str:
     r, e = h.record, h.eligibility
     lines = [f"### {md(r.name)}", f"{md(r.company)} · {md(r.site_type or '-')} · {md(r.country)} · last FDA "
              f"surveillance inspection {r.last_inspection_date or 'none'} ({r.last_inspection_classification.upper()})"]
-    lines.append(("**Eligible** for FDA's QMM program" + (f" until {e.runs_out}" if e.runs_out else "")) if e.eligible
-                 else "**Not eligible** for FDA's QMM program:")  # fmt: skip
+    lines.append(("\n**Eligible** for FDA's QMM program" + (f" until {e.runs_out}" if e.runs_out else "")) if e.eligible
+                 else "\n**Not eligible** for FDA's QMM program:")  # fmt: skip
     lines += [f"- {md(x)}" for x in e.reasons]
     lines.append(f"\n*{md(e.note)}*")
-    if h.points:
+    if h.points:  # short area headings and the protocol beside the table: it stays readable on a phone
         names = list(h.points[-1].areas)
-        lines += ["", "| date | protocol | overall | " + " | ".join(md(n) for n in names) + " |",
-                  "|---|---|---|" + "---|" * len(names)]
+        short = {n: area_abbreviation(n) for n in names}
+        protocols = list(dict.fromkeys(p.protocol for p in h.points))
+        one = len(protocols) == 1
+        head = " | ".join(short[n] for n in names) + ("" if one else " | protocol")
+        lines += ["", f"| date | overall | {head} |", "|---|---|" + "---|" * len(names) + ("" if one else "---|")]
         for p in h.points:
             scores = " | ".join("-" if p.areas.get(n) is None else f"{p.areas[n]:.2f}" for n in names)
-            lines.append(f"| {p.date} | {p.protocol} | {'-' if p.overall is None else f'{p.overall:.2f}'} | {scores} |")
+            lines.append(f"| {p.date} | {'-' if p.overall is None else f'{p.overall:.2f}'} | {scores}"
+                         + ("" if one else f" | {p.protocol}") + " |")  # fmt: skip
+        legend = "; ".join(f"{short[n]} {md(n)}" for n in names)
+        lines.append(f"\n<small>{legend}" + (f"; all on {md(protocols[0])}" if one else "") + "</small>")
         if h.overall_change is not None:
             lines.append(f"\nChange since the assessment before: {h.overall_change:+.2f} overall.")
         lines.append(f"\n{md(h.reevaluation_note)}")
