@@ -99,7 +99,11 @@ def test_ineligible_sites_rank_after_every_eligible_one_with_reasons(svc: Assess
 def test_the_benchmark_has_every_cell_and_who_to_learn_from(svc: AssessmentService) -> None:
     bench = svc.portfolio.benchmark(OPERATOR)
     assert bench.protocol == "qmm-self-assessment@2"
-    assert len(bench.rows) == 11  # Riverbend has no assessment yet
+    assert len(bench.rows) == 12  # every site, Riverbend (no assessment yet) too
+    riverbend = next(r for r in bench.rows if r.site == "Riverbend Fill-Finish")
+    assert riverbend.assessed_on is None
+    assert all(c.score is None and c.completeness == 0.0 for c in riverbend.cells.values())
+    assert "Riverbend" not in {s.best_site for s in bench.spreads}
     for row in bench.rows:
         assert set(row.cells) == {a for a, _ in bench.areas}
         for cell in row.cells.values():

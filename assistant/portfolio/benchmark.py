@@ -81,6 +81,10 @@ def benchmark(sites: list[tuple[str, SiteProfile | None, str | None]]) -> Benchm
     rows = [SiteRow(site=n, assessed_on=d, overall=p.overall, completeness=p.completeness,
                     evidence_share=p.evidence_share, cells={a: _cell(p, a) for a, _ in areas})
             for n, p, d in same]  # fmt: skip
+    nothing = Cell(score=None, level_name=None, completeness=0.0, evidence_share=None, assessed=0, applicable=0)
+    rows += [SiteRow(site=n, assessed_on=None, overall=None, completeness=0.0, evidence_share=None,
+                     cells={a: nothing for a, _ in areas}) for n, p, _ in sites if p is None]  # fmt: skip
+    rows.sort(key=lambda r: r.site)  # a site not assessed yet has its row too: every cell "not assessed", 0%
     levels: dict[str, list[tuple[str, int]]] = {}
     topics: dict[str, tuple[str, str]] = {}
     for name, profile, _ in same:

@@ -28,11 +28,11 @@ def _cell_html(c: Cell) -> str:
 
 
 def heatmap_html(bench: Benchmark) -> str:
-    if not bench.rows:
+    if not bench.areas:
         return "<p>No site has a scored assessment yet: import a portfolio (qmm portfolio import DIR).</p>"
     head = "".join(f"<th>{esc(name)}</th>" for _, name in bench.areas)
     rows = "".join(
-        f"<tr><th scope='row'>{esc(r.site)}<br><small>{r.assessed_on or ''}</small></th>"
+        f"<tr><th scope='row'>{esc(r.site)}<br><small>{r.assessed_on or 'not assessed yet'}</small></th>"
         + "".join(_cell_html(r.cells[a]) for a, _ in bench.areas)
         + "</tr>"
         for r in bench.rows
