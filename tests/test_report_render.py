@@ -552,3 +552,17 @@ def test_rendering_markdown_or_json_imports_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+
+def test_the_summary_counts_findings_in_plain_english(tmp_path: Path) -> None:
+    from assistant.service import AssessmentService
+    from assistant.settings import REPO_ROOT, Settings
+
+    svc = AssessmentService(Settings(data_dir=tmp_path / "data", embeddings="fake", vector_store="memory"))
+    report = svc.reports.from_answers_file(REPO_ROOT / "eval" / "sites" / "middling.yaml")
+    line = next(s for s in report.summary if "drafted from the rubric" in s)
+    assert "(s)" not in line
+    assert "(ies)" not in line
+    strengths = sum(f.kind == "strength" for f in report.findings)
+    assert line.startswith(f"{strengths} strength{'' if strengths == 1 else 's'} and ")

@@ -175,8 +175,11 @@ def _summary(profile: SiteProfile, areas: Sequence[AreaReport], findings: Sequen
                    f"its weakest {worst.name} ({worst.score:.2f}).")  # fmt: skip
     high = [f for f in findings if f.kind == "opportunity" and f.priority == "high"]
     strengths = [f for f in findings if f.kind == "strength"]
-    out.append(f"{len(strengths)} strength(s) and {sum(f.kind == 'opportunity' for f in findings)} opportunit(ies) "
-               f"for improvement are drafted from the rubric; {len(high)} of the opportunities are high priority.")
+    n_opp = sum(f.kind == "opportunity" for f in findings)
+    out.append(f"{_count(len(strengths), 'strength', 'strengths')} and "
+               f"{_count(n_opp, 'opportunity', 'opportunities')} for improvement "
+               f"{'is' if len(strengths) + n_opp == 1 else 'are'} drafted from the rubric; {len(high)} of the "
+               "opportunities " + ("is" if len(high) == 1 else "are") + " high priority.")  # fmt: skip
     if profile.gate_summary is not None:
         out.append(f"Compliance gate (never scored): {profile.gate_summary.headline}")
     if inputs.conflicts:
@@ -186,3 +189,8 @@ def _summary(profile: SiteProfile, areas: Sequence[AreaReport], findings: Sequen
         out.append(f"Since the previous assessment ({inputs.delta.previous_date}), the overall score moved from "
                    f"{inputs.delta.overall_before:.2f} to {profile.overall:.2f}.")  # fmt: skip
     return out
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """'1 strength', '12 strengths', '0 opportunities'."""
+    return f"{n} {one if n == 1 else many}"
