@@ -189,10 +189,11 @@ def _number(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def card_lines(question: Question, answer: ConfirmedAnswer) -> list[str]:
+def card_lines(question: Question, values: Mapping[str, Any]) -> list[str]:
+    """'Field label: value' for each stated value, in protocol order (a card, a brief, what was heard)."""
     lines = []
     for f in question.fields:
-        value = answer.values.get(f.id)
+        value = values.get(f.id)
         if value is None or value == [] or value == {}:
             continue
         lines.append(f"{f.label}: {shown_value(f, value)}")
@@ -210,7 +211,8 @@ def practice_cards(protocol: Protocol, examples: Mapping[str, tuple[str, dict[st
             if score is None or score.status != "scored" or q.id not in answers:
                 continue
             cards.append(PracticeCard(id=f"{name}:{q.id}", example=name, site=site, question_id=q.id, area=q.area,
-                                      topic=q.topic, question=q.text, lines=card_lines(q, answers[q.id])))  # fmt: skip
+                                      topic=q.topic, question=q.text,
+                                      lines=card_lines(q, answers[q.id].values)))  # fmt: skip
     return cards
 
 

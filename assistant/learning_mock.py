@@ -75,13 +75,7 @@ def mock_questions(protocol: Protocol, persona: Persona, area: str) -> list[str]
 def brief(question: Question, persona: Persona) -> list[str]:
     """What the learner, playing the site, knows for this question: the site's answer, field by field."""
     answer = persona.answers.get(question.id)
-    return card_lines(question, answer) if answer else []
-
-
-def heard_lines(question: Question, values: Mapping[str, Any]) -> list[str]:
-    """What the extractor heard, as the interview's card would show it."""
-    return [f"{f.label}: {shown_value(f, values[f.id])}" for f in question.fields if values.get(f.id) not in
-            (None, [], {})]  # fmt: skip
+    return card_lines(question, answer.values) if answer else []
 
 
 class LeftOut(BaseModel):
@@ -141,8 +135,9 @@ def question_result(protocol: Protocol, question: Question, persona: Persona, he
                              replied=heard is not None, your_level=None, site_level=site_level)  # fmt: skip
     if heard is None:
         return out
-    out.heard = heard_lines(question, heard)
-    out.your_level = _level(protocol, question, heard)
+    out.heard = card_lines(question, heard)
+    score = score_question(protocol, question, ConfirmedAnswer(question_id=question.id, values=dict(heard)))
+    out.your_level = score.level if heard else None
     base = out.your_level or 1  # a reply the rubric cannot place counts as level 1
     fields = {f.id: f for f in question.fields}
     for fid, value in site_values.items():
@@ -159,20 +154,17 @@ def question_result(protocol: Protocol, question: Question, persona: Persona, he
     if out.left_out and not out.raised_by:
         together = _level(protocol, question, {**heard, **{d.field: site_values[d.field] for d in out.left_out}})
         out.together_level = together if together is not None and together > base else None
-    score = score_question(protocol, question, ConfirmedAnswer(question_id=question.id, values=dict(heard)))
     out.next_needs = list(dict.fromkeys(r.why or r.describe() for r in score.missing_for_next))
     return out
 
 
 def mock_result(protocol: Protocol, persona: Persona, state: MockState) -> MockResult:
-    heard = state.heard()
-    replied_ids = {r.question_id for r in state.replies}
+    heard = state.heard()  # a question replied to has its entry, even when nothing was heard
     rows = []
     for qid in state.questions:
         question = protocol.question(qid)
-        if question is None:
-            continue
-        rows.append(question_result(protocol, question, persona, heard.get(qid, {}) if qid in replied_ids else None))
+        if question is not None:
+            rows.append(question_result(protocol, question, persona, heard.get(qid)))
     done = [r for r in rows if r.replied]
     mine = [r.your_level or 1 for r in done]  # a reply the rubric cannot place counts as level 1
     site = [r.site_level for r in done if r.site_level is not None]

@@ -5,7 +5,6 @@ score. Everyone who may read guidance may learn and practise; rounds are kept pe
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from assistant.answers import read_answers, read_answers_file
-from assistant.auth import Principal
+from assistant.auth import Principal, new_token
 from assistant.errors import AnswerError, AssistantError
 from assistant.interview_service import MAX_MESSAGE_CHARS, utcnow
 from assistant.learning import (
@@ -199,7 +198,7 @@ class LearningService:
         questions = mock_questions(protocol, persona, area)
         if not questions:
             raise AssistantError(f"{persona.site} has no answered questions in that practice area to play")
-        state = MockState(token=secrets.token_urlsafe(16), example=example, site=persona.site, area=area,
+        state = MockState(token=new_token(), example=example, site=persona.site, area=area,
                           protocol=protocol.ref, questions=questions)  # fmt: skip
         save_mock(self.service.store, learner_key(principal), state, utcnow())
         return state

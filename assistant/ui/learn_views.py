@@ -3,8 +3,16 @@ the learner's agreement. No logic, no I/O."""
 
 from __future__ import annotations
 
-from assistant.learning import AreaAgreement, NoteLink, OverviewSection, PracticeCard, PracticeResult, ReadingPath
-from assistant.learning_mock import MockQuestionResult, MockResult, MockState, Persona, brief, heard_lines
+from assistant.learning import (
+    AreaAgreement,
+    NoteLink,
+    OverviewSection,
+    PracticeCard,
+    PracticeResult,
+    ReadingPath,
+    card_lines,
+)
+from assistant.learning_mock import MockQuestionResult, MockResult, MockState, Persona, brief
 from assistant.learning_service import OpenNote
 from assistant.protocol.models import Protocol
 from assistant.ui.views import esc, source_link
@@ -125,7 +133,7 @@ def mock_question_markdown(state: MockState, protocol: Protocol, persona: Person
     if state.replies:
         last = state.replies[-1]
         question = protocol.question(last.question_id)
-        heard = heard_lines(question, last.heard) if question else []
+        heard = card_lines(question, last.heard) if question else []
         said = "\n".join(f"- {esc(h)}" for h in heard) or "- nothing the rubric scores (it counts as level 1)"
         lines.append(f"**Heard in your answer to {last.question_id}:**\n\n{said}")
     if state.finished:
