@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from assistant.service import AssessmentService
 from assistant.settings import Settings
@@ -89,7 +90,9 @@ def test_an_assessor_reviews_validates_adds_evidence_plans_and_downloads(assesse
     page.get_by_label("Measure").fill("Teams with traced goals")
     page.locator("#save-plan").click()
     page.get_by_text("Plan item P-1 saved").first.wait_for()
-    assert "Every team has goals traced" in page.locator("#plan").first.inner_text()
+    plan = page.locator("#plan").first  # the table fills a moment after the message
+    expect(plan).to_contain_text("Every team has goals traced", use_inner_text=True)
+    assert "Every team has goals traced" in plan.inner_text()
 
     page.locator("#make-report").click()
     link = page.locator("#report-file a").first
